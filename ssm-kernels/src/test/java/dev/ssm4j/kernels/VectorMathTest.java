@@ -1,0 +1,91 @@
+package dev.ssm4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+class VectorMathTest {
+    private static final int L = KernelConfig.LANES;
+
+    private static float[] applyVector(float[] x, java.util.function.UnaryOperator<FloatVector> f) {
+        float[] y = new float[x.length];
+        float[] buf = new float[L];
+        for (int i = 0; i < x.length; i += L) {
+            int m = Math.min(L, x.length - i);
+            java.util.Arrays.fill(buf, 0f);
+            System.arraycopy(x, i, buf, 0, m);
+            FloatVector v = f.apply(FloatVector.fromArray(KernelConfig.F, buf, 0));
+            v.intoArray(buf, 0);
+            System.arraycopy(buf, 0, y, i, m);
+        }
+        return y;
+    }
+
+    private static long ulps(float a, float b) {
+        int ia = Float.floatToIntBits(a), ib = Float.floatToIntBits(b);
+        if (ia < 0) ia = 0x80000000 - ia;
+        if (ib < 0) ib = 0x80000000 - ib;
+        return Math.abs((long) ia - ib);
+    }
+
+    @Test
+    void expWithinTwoUlpOverItsDocumentedRange() {
+        int n = 200_001;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -87.3f + (88.3f + 87.3f) * i / (n - 1);
+        float[] y = applyVector(x, VectorMath::exp);
+        long worst = 0;
+        float worstX = 0;
+        for (int i = 0; i < n; i++) {
+            long u = ulps(y[i], (float) Math.exp(x[i]));
+            if (u > worst) {
+                worst = u;
+                worstX = x[i];
+            }
+        }
+        assertTrue(worst <= 2, "exp worst error " + worst + " ulp at x=" + worstX);
+    }
+
+    @Test
+    void expEdgeCases() {
+        float[] x = {0f, -0f, 1f, -1f, -100f, -1e30f, 100f, 1e30f, Float.NaN, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY, -87.4f, 88.0f};
+        float[] y = applyVector(x, VectorMath::exp);
+        assertEquals(1f, y[0]);
+        assertEquals(1f, y[1]);
+        assertTrue(ulps(y[2], (float) Math.E) <= 1);
+        assertTrue(ulps(y[3], (float) Math.exp(-1)) <= 1);
+        assertEquals(0f, y[4]);
+        assertEquals(0f, y[5]);
+        assertEquals(Float.POSITIVE_INFINITY, y[6]);
+        assertEquals(Float.POSITIVE_INFINITY, y[7]);
+        assertTrue(Float.isNaN(y[8]), "exp(NaN) must be NaN");
+        assertEquals(0f, y[9]);
+        assertEquals(Float.POSITIVE_INFINITY, y[10]);
+        assertEquals(0f, y[11]);
+        assertTrue(ulps(y[12], (float) Math.exp(88.0)) <= 2);
+    }
+
+    @Test
+    void sigmoidSiluSoftplusMatchScalarTwins() {
+        int n = 4001;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -60f + 120f * i / (n - 1);
+        float[] sig = applyVector(x, VectorMath::sigmoid);
+        float[] silu = applyVector(x, VectorMath::silu);
+        float[] sp = applyVector(x, VectorMath::softplus);
+        for (int i = 0; i < n; i++) {
+            assertEquals(VectorMath.sigmoid(x[i]), sig[i], 3e-7f * Math.max(1e-30f, VectorMath.sigmoid(x[i])) + 1e-37f,
+                    "sigmoid at " + x[i]);
+            assertEquals(VectorMath.silu(x[i]), silu[i], 4e-7f * Math.abs(VectorMath.silu(x[i])) + 1e-37f,
+                    "silu at " + x[i]);
+            assertEquals(VectorMath.softplus(x[i]), sp[i], 4e-7f * Math.abs(VectorMath.softplus(x[i])) + 1e-37f,
+                    "softplus at " + x[i]);
+        }
+        // softplus does not overflow and keeps the tail
+        assertEquals(1000f, VectorMath.softplus(1000f));
+        assertEquals((float) Math.exp(-50), VectorMath.softplus(-50f), 1e-30f);
+    }
+}
