@@ -1,0 +1,226 @@
+package dev.ssm4j.kernels.scan;
+
+import static dev.ssm4j.kernels.KernelConfig.F;
+
+import dev.ssm4j.kernels.Parallel;
+import dev.ssm4j.kernels.VectorMath;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * SIMD twin of {@link SelectiveScanScalar#forward} and {@link SelectiveScanScalar#step}.
+ *
+ * <h2>Forward: what a lane holds</h2>
+ * Lanes are consecutive channels c0 … c0+L−1 of one batch row (L = {@code KernelConfig.LANES}),
+ * because channels are independent and contiguous in the token-major layout, so u, Δ, z and y
+ * of a token are plain vector loads and stores. For each state index s the block keeps one
+ * vector h[s] (the state of L channels) and one vector A[s] (A[c, s] for the L channels,
+ * gathered once per task into a tiny scratch, since A is stored (d, n)). Per token the scalars
+ * B_t[s] and C_t[s] are broadcast: they are shared by every channel of the group. Each
+ * (token, channel, state) element costs one vector exp, one multiply and two FMAs.
+ * A block never straddles a group boundary (lanes past the group are masked off), so one
+ * broadcast of B_t[s] is right for every lane.
+ *
+ * <p>The n state vectors and n A vectors live in float scratch arrays of n·L floats (≤ 8 KB at
+ * n = 64, L = 16), which stay in L1: the JIT cannot keep an indexed array of vectors in
+ * registers, and with n = 16 on AVX-512 the 32 vectors would not fit the 32 registers anyway.
+ * Two channel vectors are processed per task step when the group is wide enough: their exps
+ * are independent, which gives the out-of-order core more work per broadcast.
+ *
+ * <h2>Step</h2>
+ * The decoding state is (b, d, n) with n contiguous, so the step vectorises over the state index
+ * s instead, reading and writing each state row once; the per-channel Δ', Δ'·u and silu(z) are
+ * first computed for a run of channels with channel-wide vectors.
+ */
+public final class SelectiveScanSimd {
+    private SelectiveScanSimd() {}
+
+    private static final int L = F.length();
+
+    /** Channels per task: two vectors. */
+    static final int BLOCK = 2 * L;
+
+    /** Forward: same contract as {@link SelectiveScanScalar#forward}. */
+    public static void forward(ScanTensors io, ForkJoinPool pool) {
+        io.requireForward();
+        ScanSpec sp = io.spec;
+        int dg = sp.channelsPerGroup();
+        int blocksPerGroup = (dg + BLOCK - 1) / BLOCK;
+        int tasks = sp.batch * sp.groups * blocksPerGroup;
+        boolean[] reset = sp.resets();
+        Parallel.forRange(pool, tasks, 1, (start, end) -> {
+            float[] aS = new float[2 * sp.stateSize * L]; // (2, n, L): A[c0 + v·L + j, s] at (v·n + s)·L + j
+            float[] hS = new float[2 * sp.stateSize * L]; // (2, n, L): the states of the block, same layout
+            for (int task = start; task < end; task++) {
+                int blk = task % blocksPerGroup, rest = task / blocksPerGroup;
+                int gi = rest % sp.groups, bi = rest / sp.groups;
+                int c0 = gi * dg + blk * BLOCK;
+                int width = Math.min(BLOCK, dg - blk * BLOCK);
+                if (width == BLOCK) {
+                    ScanBlocks.gather(io, bi, c0, L, aS, hS, 0);
+                    ScanBlocks.gather(io, bi, c0 + L, L, aS, hS, 1);
+                    forwardTwo(io, bi, gi, c0, reset, aS, hS);
+                    ScanBlocks.scatterFinal(io, bi, c0, L, hS, 0);
+                    ScanBlocks.scatterFinal(io, bi, c0 + L, L, hS, 1);
+                } else {
+                    for (int c = c0; c < c0 + width; c += L) {
+                        int w = Math.min(L, c0 + width - c);
+                        ScanBlocks.gather(io, bi, c, w, aS, hS, 0);
+                        forwardOne(io, bi, gi, c, w, reset, aS, hS);
+                        ScanBlocks.scatterFinal(io, bi, c, w, hS, 0);
+                    }
+                }
+            }
+        });
+    }
+
+    /** One vector of channels [c0, c0 + width), width ≤ L (masked when < L). */
+    private static void forwardOne(ScanTensors io, int bi, int gi, int c0, int width, boolean[] reset, float[] aS,
+            float[] hS) {
+        ScanSpec sp = io.spec;
+        final int l = sp.length, n = sp.stateSize;
+        final boolean softplus = sp.deltaSoftplus, full = width == L;
+        final VectorMask<Float> m = F.indexInRange(0, width);
+        final float[] Bv = io.B, Cv = io.C;
+        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c0, m, full);
+        FloatVector dSkip = io.D == null ? null : ScanBlocks.load(io.D, io.dOff + c0, m, full);
+        for (int t = 0; t < l; t++) {
+            int row = bi * l + t;
+            if (reset != null && reset[t]) Arrays.fill(hS, 0, n * L, 0f);
+            FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + row * io.deltaStride + c0, m, full).add(bias);
+            if (softplus) dt = VectorMath.softplus(dt);
+            FloatVector u = ScanBlocks.load(io.u, io.uOff + row * io.uStride + c0, m, full);
+            FloatVector dtu = dt.mul(u);
+            int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
+            FloatVector acc = FloatVector.zero(F);
+            for (int s = 0; s < n; s++) {
+                FloatVector decay = VectorMath.exp(dt.mul(FloatVector.fromArray(F, aS, s * L)));
+                FloatVector h = decay.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
+                h.intoArray(hS, s * L);
+                acc = h.fma(FloatVector.broadcast(F, Cv[cRow + s]), acc);
+            }
+            if (dSkip != null) acc = dSkip.fma(u, acc);
+            if (io.z != null) acc = acc.mul(VectorMath.silu(ScanBlocks.load(io.z, io.zOff + row * io.zStride + c0, m, full)));
+            ScanBlocks.store(acc, io.y, io.yOff + row * io.yStride + c0, m, full);
+        }
+    }
+
+    /** Two full vectors of channels [c0, c0 + 2L): the same loop, two independent chains per state. */
+    private static void forwardTwo(ScanTensors io, int bi, int gi, int c0, boolean[] reset, float[] aS, float[] hS) {
+        ScanSpec sp = io.spec;
+        final int l = sp.length, n = sp.stateSize, nL = n * L;
+        final boolean softplus = sp.deltaSoftplus;
+        final float[] Bv = io.B, Cv = io.C;
+        FloatVector bias0 = FloatVector.zero(F), bias1 = bias0;
+        if (io.deltaBias != null) {
+            bias0 = FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
+            bias1 = FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0 + L);
+        }
+        for (int t = 0; t < l; t++) {
+            int row = bi * l + t;
+            if (reset != null && reset[t]) Arrays.fill(hS, 0, 2 * nL, 0f);
+            int dAt = io.deltaOff + row * io.deltaStride + c0, uAt = io.uOff + row * io.uStride + c0;
+            FloatVector dt0 = FloatVector.fromArray(F, io.delta, dAt).add(bias0);
+            FloatVector dt1 = FloatVector.fromArray(F, io.delta, dAt + L).add(bias1);
+            if (softplus) {
+                dt0 = VectorMath.softplus(dt0);
+                dt1 = VectorMath.softplus(dt1);
+            }
+            FloatVector u0 = FloatVector.fromArray(F, io.u, uAt), u1 = FloatVector.fromArray(F, io.u, uAt + L);
+            FloatVector dtu0 = dt0.mul(u0), dtu1 = dt1.mul(u1);
+            int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            for (int s = 0; s < n; s++) {
+                int i0 = s * L, i1 = nL + s * L;
+                float b = Bv[bRow + s];
+                FloatVector cv = FloatVector.broadcast(F, Cv[cRow + s]);
+                FloatVector decay0 = VectorMath.exp(dt0.mul(FloatVector.fromArray(F, aS, i0)));
+                FloatVector decay1 = VectorMath.exp(dt1.mul(FloatVector.fromArray(F, aS, i1)));
+                FloatVector h0 = decay0.fma(FloatVector.fromArray(F, hS, i0), dtu0.mul(b));
+                FloatVector h1 = decay1.fma(FloatVector.fromArray(F, hS, i1), dtu1.mul(b));
+                h0.intoArray(hS, i0);
+                h1.intoArray(hS, i1);
+                acc0 = h0.fma(cv, acc0);
+                acc1 = h1.fma(cv, acc1);
+            }
+            if (io.D != null) {
+                acc0 = FloatVector.fromArray(F, io.D, io.dOff + c0).fma(u0, acc0);
+                acc1 = FloatVector.fromArray(F, io.D, io.dOff + c0 + L).fma(u1, acc1);
+            }
+            if (io.z != null) {
+                int zAt = io.zOff + row * io.zStride + c0;
+                acc0 = acc0.mul(VectorMath.silu(FloatVector.fromArray(F, io.z, zAt)));
+                acc1 = acc1.mul(VectorMath.silu(FloatVector.fromArray(F, io.z, zAt + L)));
+            }
+            int yAt = io.yOff + row * io.yStride + c0;
+            acc0.intoArray(io.y, yAt);
+            acc1.intoArray(io.y, yAt + L);
+        }
+    }
+
+    /** Step: same contract as {@link SelectiveScanScalar#step}. */
+    public static void step(ScanTensors io, float[] state, int stateOffset, ForkJoinPool pool) {
+        SelectiveScan.checkStep(io, state, stateOffset);
+        ScanSpec sp = io.spec;
+        int d = sp.channels;
+        int runsPerRow = (d + 255) / 256; // a run of ≤ 256 channels of one batch row per task
+        Parallel.forRange(pool, sp.batch * runsPerRow, 1, (start, end) -> {
+            float[] dtS = new float[256], dtuS = new float[256], gateS = new float[256]; // per channel of the run
+            for (int task = start; task < end; task++) {
+                int bi = task / runsPerRow, c0 = (task % runsPerRow) * 256, c1 = Math.min(d, c0 + 256);
+                stepRun(io, state, stateOffset, bi, c0, c1, dtS, dtuS, gateS);
+            }
+        });
+    }
+
+    private static void stepRun(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int c1, float[] dtS,
+            float[] dtuS, float[] gateS) {
+        ScanSpec sp = io.spec;
+        int d = sp.channels, n = sp.stateSize, dg = sp.channelsPerGroup();
+        // 1. Per channel, vectorised over channels: Δ', Δ'·u and the gate silu(z).
+        for (int c = c0; c < c1; c += L) {
+            VectorMask<Float> m = F.indexInRange(c, c1);
+            boolean full = c + L <= c1;
+            FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
+            if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
+            if (sp.deltaSoftplus) dt = VectorMath.softplus(dt);
+            FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
+            ScanBlocks.store(dt, dtS, c - c0, m, full);
+            ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
+            FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
+                    : VectorMath.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
+            ScanBlocks.store(gate, gateS, c - c0, m, full);
+        }
+        // 2. Per channel, vectorised over the state index s: one read and one write of each state row.
+        int nMain = F.loopBound(n);
+        for (int c = c0; c < c1; c++) {
+            int gi = c / dg;
+            int at = stateOffset + (bi * d + c) * n, aRow = io.aOff + c * n;
+            int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
+            float dt = dtS[c - c0], dtu = dtuS[c - c0];
+            FloatVector acc = FloatVector.zero(F);
+            int s = 0;
+            for (; s < nMain; s += L) {
+                FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s).mul(dt));
+                FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s),
+                        FloatVector.fromArray(F, io.B, bRow + s).mul(dtu));
+                h.intoArray(state, at + s);
+                acc = h.fma(FloatVector.fromArray(F, io.C, cRow + s), acc);
+            }
+            if (s < n) {
+                VectorMask<Float> m = F.indexInRange(s, n);
+                FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s, m).mul(dt));
+                FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s, m),
+                        FloatVector.fromArray(F, io.B, bRow + s, m).mul(dtu));
+                h.intoArray(state, at + s, m);
+                acc = h.fma(FloatVector.fromArray(F, io.C, cRow + s, m), acc); // masked-off lanes of C are 0
+            }
+            float y = acc.reduceLanes(VectorOperators.ADD);
+            if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
+            io.y[io.yOff + bi * io.yStride + c] = y * gateS[c - c0];
+        }
+    }
+}
