@@ -44,7 +44,7 @@ final class Mamba1Block extends Block {
         c.applyMask(xc, 0, d, d);
         xProj.apply(xdbl, 0, X, xc, 0, d, T, null, c.pool);
         dtProj.apply(dt, 0, d, xdbl, 0, X, T, null, c.pool);
-        computeA(ws.a);
+        float[] a = computeA(ws.a);
 
         int ss = spec.ssmStateSize;
         if (c.state != null && rec != null) {
@@ -54,7 +54,7 @@ final class Mamba1Block extends Block {
             java.util.Arrays.fill(rec.ssmState0, 0, c.b * ss, 0f);
         }
         if (c.state == null || c.rowStart >= 0) {
-            ScanTensors io = bind(c.ws.calls.scan(c.b, c.l), 0, proj, xc, xdbl, dt, y, ws.a);
+            ScanTensors io = bind(c.ws.calls.scan(c.b, c.l), 0, proj, xc, xdbl, dt, y, a);
             if (c.state != null) {
                 float[] st = c.state.ssm(index);
                 io.h0(st, c.rowStart * ss).finalState(st, c.rowStart * ss);
@@ -66,7 +66,7 @@ final class Mamba1Block extends Block {
             ScanTensors io = c.ws.calls.scan(1, c.l);
             float[] st = c.state.ssm(index);
             for (int r = 0; r < c.b; r++) {
-                bind(io, r * c.l, proj, xc, xdbl, dt, y, ws.a);
+                bind(io, r * c.l, proj, xc, xdbl, dt, y, a);
                 io.h0(st, c.stateRow(r) * ss).finalState(st, c.stateRow(r) * ss);
                 SelectiveScan.forward(io, c.pool);
             }
@@ -92,17 +92,17 @@ final class Mamba1Block extends Block {
         convStep(c, ws.conv, ws.proj, 0, P);
         xProj.apply(ws.xdbl, 0, X, ws.conv, 0, d, b, null, c.pool);
         dtProj.apply(ws.dt, 0, d, ws.xdbl, 0, X, b, null, c.pool);
-        computeA(ws.a);
+        float[] a = computeA(ws.a);
         int ss = spec.ssmStateSize;
         float[] st = c.state.ssm(index);
         if (c.rowStart >= 0) {
-            ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, ws.a);
+            ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a);
             io.h0(null, 0).finalState(null, 0);
             SelectiveScan.step(io, st, c.rowStart * ss, c.pool);
         } else {
             ScanTensors io = ws.calls.scan(1, 1);
             for (int r = 0; r < b; r++) {
-                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, ws.a).h0(null, 0).finalState(null, 0);
+                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a).h0(null, 0).finalState(null, 0);
                 SelectiveScan.step(io, st, c.stateRow(r) * ss, c.pool);
             }
         }

@@ -8,6 +8,11 @@ interface Weights {
     /** A 2-D weight matrix (out, in) of a linear layer or the embedding. */
     Linear matrix(String name);
 
+    /** True when the values may change between calls (views into a caller's array). */
+    default boolean mutable() {
+        return false;
+    }
+
     /** Views into one flat float[] laid out by {@link ParameterLayout} (the trainer's parameters). */
     static Weights flat(ParameterLayout layout, float[] params) {
         if (params.length < layout.flatSize()) {
@@ -19,6 +24,11 @@ interface Weights {
             public Vec vec(String name) {
                 ParameterLayout.Entry e = layout.get(name);
                 return new Vec(params, (int) e.offset(), (int) e.size());
+            }
+
+            @Override
+            public boolean mutable() {
+                return true;
             }
 
             @Override
@@ -38,6 +48,11 @@ interface Weights {
                 Vec v = w.vec(name);
                 into.put(name, v);
                 return v;
+            }
+
+            @Override
+            public boolean mutable() {
+                return w.mutable();
             }
 
             @Override
