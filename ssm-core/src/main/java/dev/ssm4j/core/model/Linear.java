@@ -45,14 +45,22 @@ final class Linear {
         return 4L * outDim * inDim;
     }
 
-    /** y (m, outDim) at (yOff, ldy) = x (m, inDim) at (xOff, ldx) · Wᵀ (+ bias). */
-    void apply(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, Vec bias, ForkJoinPool pool) {
+    /** y (m, outDim) dense = x (m, inDim) dense · Wᵀ (+ bias). */
+    void apply(float[] y, int yOff, float[] x, int xOff, int m, Vec bias, float[] biasScratch, ForkJoinPool pool) {
+        applyStrided(y, yOff, outDim, x, xOff, inDim, m, pool);
+        if (bias != null) {
+            for (int i = 0; i < m; i++) for (int o = 0; o < outDim; o++) y[yOff + i * outDim + o] += bias.get(o);
+        }
+    }
+
+    /** y (m, outDim) at (yOff, ldy) = x (m, inDim) at (xOff, ldx) · Wᵀ. */
+    void applyStrided(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, ForkJoinPool pool) {
         for (int i = 0; i < m; i++) {
             for (int o = 0; o < outDim; o++) {
                 float s = 0;
                 int wr = off + o * inDim, xr = xOff + i * ldx;
                 for (int k = 0; k < inDim; k++) s += w[wr + k] * x[xr + k];
-                y[yOff + i * ldy + o] = bias == null ? s : s + bias.get(o);
+                y[yOff + i * ldy + o] = s;
             }
         }
     }

@@ -178,10 +178,10 @@ public final class MambaLM implements AutoCloseable {
         if (opts.hidden != null) System.arraycopy(fn, 0, opts.hidden[L], 0, T * H);
 
         switch (opts.logits) {
-            case ALL -> head.apply(logits, 0, spec.vocab, fn, 0, H, T, null, opts.pool);
+            case ALL -> head.apply(logits, 0, fn, 0, T, null, ws.biasScratch, opts.pool);
             case LAST -> {
                 for (int r = 0; r < batch; r++) System.arraycopy(fn, (r * len + len - 1) * H, ws.last, r * H, H);
-                head.apply(logits, 0, spec.vocab, ws.last, 0, H, batch, null, opts.pool);
+                head.apply(logits, 0, ws.last, 0, batch, null, ws.biasScratch, opts.pool);
             }
             case NONE -> { }
         }
@@ -216,7 +216,7 @@ public final class MambaLM implements AutoCloseable {
         RmsNorm.forward(ws.xn, 0, H, ws.rstd, x, 0, H, normF.denseOr(ws.normH), batch, H, spec.eps, opts.pool);
         if (opts.hidden != null) System.arraycopy(ws.xn, 0, opts.hidden[L], 0, batch * H);
         if (opts.logits != ForwardOptions.Logits.NONE) {
-            head.apply(logits, 0, spec.vocab, ws.xn, 0, H, batch, null, opts.pool);
+            head.apply(logits, 0, ws.xn, 0, batch, null, ws.biasScratch, opts.pool);
         }
         for (int r = 0; r < batch; r++) state.advance(c.stateRow(r), 1);
     }

@@ -8,6 +8,11 @@ interface Weights {
     /** A 2-D weight matrix (out, in) of a linear layer or the embedding. */
     Linear matrix(String name);
 
+    /** A small matrix that must be a float[] (read with strides); default: {@link #matrix}. */
+    default Linear denseMatrix(String name) {
+        return matrix(name);
+    }
+
     /** True when the values may change between calls (views into a caller's array). */
     default boolean mutable() {
         return false;
@@ -53,6 +58,13 @@ interface Weights {
             @Override
             public boolean mutable() {
                 return w.mutable();
+            }
+
+            @Override
+            public Linear denseMatrix(String name) {
+                Linear m = w.denseMatrix(name);
+                into.put(name, m);
+                return m;
             }
 
             @Override
