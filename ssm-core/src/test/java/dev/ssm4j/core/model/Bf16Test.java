@@ -25,7 +25,7 @@ class Bf16Test {
         try (MambaLM lm = MambaLM.load(g.dir, LoadOptions.BF16)) {
             int L = g.tokens.length, V = lm.spec().vocab;
             try (MambaLM fp32 = MambaLM.load(g.dir)) {
-                //TMP assertTrue(lm.weightBytes() < fp32.weightBytes(), "bf16 weights take fewer bytes");
+                assertTrue(lm.weightBytes() < fp32.weightBytes(), "bf16 weights take fewer bytes");
             }
             float[] par = lm.logits(g.tokens);
             double err = Golden.maxAbs(g.expected("logits"), 0, par, 0, L * V);
