@@ -30,7 +30,6 @@ class Bf16Test {
             float[] par = lm.logits(g.tokens);
             double err = Golden.maxAbs(g.expected("logits"), 0, par, 0, L * V);
             assertTrue(err <= TOL_VS_FP32, name + " bf16 vs fp32 golden: " + err);
-            System.out.println(name + " bf16 max err " + err);
             assertTrue(err > 0, "bf16 rounding should change something");
             InferenceState st = lm.newState(1);
             Workspace ws = lm.newWorkspace(1, 1);
