@@ -52,11 +52,11 @@ public class ActBenchmark {
 
     @Setup
     public void setup() {
-        scalar = BenchSupport.scalar(impl, threads);
+        scalar = ConvBenchmark.scalarImpl(impl, threads);
         f = Activation.valueOf(fn);
         SplittableRandom rng = new SplittableRandom(3);
-        x = BenchSupport.random(rng, n);
-        dy = BenchSupport.random(rng, n);
+        x = ConvBenchmark.random(rng, n);
+        dy = ConvBenchmark.random(rng, n);
         y = new float[n];
         dx = new float[n];
         pool = Parallel.pool(threads);

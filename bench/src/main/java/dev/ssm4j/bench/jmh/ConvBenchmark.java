@@ -59,18 +59,18 @@ public class ConvBenchmark {
 
     @Setup
     public void setup() {
-        scalar = BenchSupport.scalar(impl, threads);
+        scalar = ConvBenchmark.scalarImpl(impl, threads);
         SplittableRandom rng = new SplittableRandom(1);
-        x = BenchSupport.random(rng, b * l * d);
-        dy = BenchSupport.random(rng, b * l * d);
+        x = ConvBenchmark.random(rng, b * l * d);
+        dy = ConvBenchmark.random(rng, b * l * d);
         y = new float[b * l * d];
         dx = new float[b * l * d];
-        weight = BenchSupport.random(rng, d * w);
-        bias = BenchSupport.random(rng, d);
+        weight = ConvBenchmark.random(rng, d * w);
+        bias = ConvBenchmark.random(rng, d);
         dweight = new float[d * w];
         dbias = new float[d];
-        state = BenchSupport.random(rng, b * (w - 1) * d);
-        xStep = BenchSupport.random(rng, b * d);
+        state = ConvBenchmark.random(rng, b * (w - 1) * d);
+        xStep = ConvBenchmark.random(rng, b * d);
         yStep = new float[b * d];
         pool = Parallel.pool(threads);
     }
@@ -104,5 +104,25 @@ public class ConvBenchmark {
         if (scalar) CausalConv1dScalar.step(yStep, 0, d, state, 0, xStep, 0, d, weight, bias, silu, b, d, w);
         else CausalConv1dSimd.step(yStep, 0, d, state, 0, xStep, 0, d, weight, bias, silu, b, d, w);
         return yStep;
+    }
+
+    /** True for impl=scalar (shared by the conv/norm/act/loss benchmarks); the scalar twins are single-threaded. */
+    static boolean scalarImpl(String impl, int threads) {
+        boolean scalar = switch (impl) {
+            case "scalar" -> true;
+            case "simd" -> false;
+            default -> throw new IllegalArgumentException("impl must be scalar or simd, got " + impl);
+        };
+        if (scalar && threads != 1) {
+            throw new IllegalArgumentException("the scalar twins are single-threaded: use threads=1 with impl=scalar");
+        }
+        return scalar;
+    }
+
+    /** n floats uniform in [−1, 1). */
+    static float[] random(SplittableRandom rng, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
+        return a;
     }
 }

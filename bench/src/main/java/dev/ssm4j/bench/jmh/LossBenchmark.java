@@ -52,7 +52,7 @@ public class LossBenchmark {
 
     @Setup
     public void setup() {
-        scalar = BenchSupport.scalar(impl, threads);
+        scalar = ConvBenchmark.scalarImpl(impl, threads);
         SplittableRandom rng = new SplittableRandom(4);
         logits = new float[rows * vocab];
         for (int i = 0; i < logits.length; i++) logits[i] = (float) (rng.nextDouble() * 20 - 10);

@@ -54,12 +54,12 @@ public class NormBenchmark {
 
     @Setup
     public void setup() {
-        scalar = BenchSupport.scalar(impl, threads);
+        scalar = ConvBenchmark.scalarImpl(impl, threads);
         SplittableRandom rng = new SplittableRandom(2);
-        x = BenchSupport.random(rng, rows * d);
-        z = BenchSupport.random(rng, rows * d);
-        dy = BenchSupport.random(rng, rows * d);
-        weight = BenchSupport.random(rng, d);
+        x = ConvBenchmark.random(rng, rows * d);
+        z = ConvBenchmark.random(rng, rows * d);
+        dy = ConvBenchmark.random(rng, rows * d);
+        weight = ConvBenchmark.random(rng, d);
         y = new float[rows * d];
         dx = new float[rows * d];
         dz = new float[rows * d];
