@@ -113,44 +113,59 @@ public final class SelectiveScanSimd {
         });
     }
 
+    /*
+     * Each of the two phases below calls a small method per vector of channels / per channel
+     * rather than looping inline: a step is short (one pass over the state), and HotSpot only
+     * compiles Vector API code with C2 — until then every vector operation allocates and runs
+     * hundreds of times slower. A method invoked once per channel reaches C2's invocation
+     * threshold within a few steps; a loop inside a method called a few times per step would
+     * take dozens of (very slow) steps to get there.
+     */
     private static void stepRun(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int c1, float[] dtS,
             float[] dtuS, float[] gateS) {
+        for (int c = c0; c < c1; c += L) stepPrologue(io, bi, c, c1, c0, dtS, dtuS, gateS);
+        for (int c = c0; c < c1; c++) stepChannel(io, state, stateOffset, bi, c, dtS[c - c0], dtuS[c - c0], gateS[c - c0]);
+    }
+
+    /** Δ', Δ'·u and the gate silu(z) for channels [c, min(c + L, c1)), into the run's scratch at c − c0. */
+    private static void stepPrologue(ScanTensors io, int bi, int c, int c1, int c0, float[] dtS, float[] dtuS,
+            float[] gateS) {
+        VectorMask<Float> m = F.indexInRange(c, c1);
+        boolean full = c + L <= c1;
+        FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
+        if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
+        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplus(dt);
+        FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
+        ScanBlocks.store(dt, dtS, c - c0, m, full);
+        ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
+        FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
+                : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
+        ScanBlocks.store(gate, gateS, c - c0, m, full);
+    }
+
+    /**
+     * One channel's state row h[bi, c, :] updated in place, vectorised over s, and its y. One
+     * loop whose last part is masked when L does not divide n, rather than a main loop plus a
+     * masked tail: two exp call sites would not both be inlined.
+     */
+    private static void stepChannel(ScanTensors io, float[] state, int stateOffset, int bi, int c, float dt, float dtu,
+            float gate) {
         ScanSpec sp = io.spec;
-        int d = sp.channels, n = sp.stateSize, dg = sp.channelsPerGroup();
-        // 1. Per channel, vectorised over channels: Δ', Δ'·u and the gate silu(z).
-        for (int c = c0; c < c1; c += L) {
-            VectorMask<Float> m = F.indexInRange(c, c1);
-            boolean full = c + L <= c1;
-            FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
-            if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
-            if (sp.deltaSoftplus) dt = ScanBlocks.softplus(dt);
-            FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
-            ScanBlocks.store(dt, dtS, c - c0, m, full);
-            ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
-            FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
-                    : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
-            ScanBlocks.store(gate, gateS, c - c0, m, full);
+        int n = sp.stateSize, gi = c / sp.channelsPerGroup();
+        int at = stateOffset + (bi * sp.channels + c) * n, aRow = io.aOff + c * n;
+        int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
+        final float[] A = io.A, Bv = io.B, Cv = io.C;
+        FloatVector acc = FloatVector.zero(F);
+        for (int s = 0; s < n; s += L) {
+            boolean full = s + L <= n;
+            VectorMask<Float> m = full ? null : F.indexInRange(s, n);
+            FloatVector decay = VectorMath.exp(ScanBlocks.load(A, aRow + s, m, full).mul(dt));
+            FloatVector h = decay.fma(ScanBlocks.load(state, at + s, m, full), ScanBlocks.load(Bv, bRow + s, m, full).mul(dtu));
+            ScanBlocks.store(h, state, at + s, m, full);
+            acc = h.fma(ScanBlocks.load(Cv, cRow + s, m, full), acc); // masked-off lanes of C are 0
         }
-        // 2. Per channel, vectorised over the state index s: one read and one write of each state row.
-        // One loop with a mask (all-true except on the last part when L does not divide n) rather
-        // than a main loop plus a masked tail: two exp call sites would not both be inlined.
-        for (int c = c0; c < c1; c++) {
-            int gi = c / dg;
-            int at = stateOffset + (bi * d + c) * n, aRow = io.aOff + c * n;
-            int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
-            float dt = dtS[c - c0], dtu = dtuS[c - c0];
-            FloatVector acc = FloatVector.zero(F);
-            for (int s = 0; s < n; s += L) {
-                VectorMask<Float> m = F.indexInRange(s, n);
-                FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s, m).mul(dt));
-                FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s, m),
-                        FloatVector.fromArray(F, io.B, bRow + s, m).mul(dtu));
-                h.intoArray(state, at + s, m);
-                acc = h.fma(FloatVector.fromArray(F, io.C, cRow + s, m), acc); // masked-off lanes of C are 0
-            }
-            float y = acc.reduceLanes(VectorOperators.ADD);
-            if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
-            io.y[io.yOff + bi * io.yStride + c] = y * gateS[c - c0];
-        }
+        float y = acc.reduceLanes(VectorOperators.ADD);
+        if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
+        io.y[io.yOff + bi * io.yStride + c] = y * gate;
     }
 }
