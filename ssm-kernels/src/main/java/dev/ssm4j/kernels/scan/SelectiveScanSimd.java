@@ -29,40 +29,39 @@ import jdk.incubator.vector.VectorOperators;
  * registers, and with n = 16 on AVX-512 the 32 vectors would not fit the 32 registers anyway.
  * One channel vector per block: successive state indices s have independent exps, so the
  * out-of-order core already overlaps them; a two-vector block would need two inlined exp call
- * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}).
+ * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}). For the
+ * same reason the per-token softplus and silu use {@link ScanBlocks}' library-exp versions.
  *
  * <h2>Step</h2>
  * The decoding state is (b, d, n) with n contiguous, so the step vectorises over the state index
  * s instead, reading and writing each state row once; the per-channel Δ', Δ'·u and silu(z) are
- * first computed for a run of channels with channel-wide vectors.
+ * first computed for a run of channels with channel-wide vectors. The exps per step are the same
+ * (d·n/L) either way; vectorising over s avoids gathering state rows with stride n.
  */
 public final class SelectiveScanSimd {
     private SelectiveScanSimd() {}
 
     private static final int L = F.length();
 
-    /** Channels per task: one vector (see the class comment on why not two). */
-    static final int BLOCK = L;
-
     /** Forward: same contract as {@link SelectiveScanScalar#forward}. */
     public static void forward(ScanTensors io, ForkJoinPool pool) {
         io.requireForward();
         ScanSpec sp = io.spec;
         int dg = sp.channelsPerGroup();
-        int blocksPerGroup = (dg + BLOCK - 1) / BLOCK;
+        int blocksPerGroup = (dg + L - 1) / L;
         int tasks = sp.batch * sp.groups * blocksPerGroup;
         boolean[] reset = sp.resets();
         Parallel.forRange(pool, tasks, 1, (start, end) -> {
-            float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + v·L + j, s] at (v·n + s)·L + j
+            float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + j, s] at s·L + j
             float[] hS = new float[sp.stateSize * L]; // (n, L): the states of the block, same layout
             for (int task = start; task < end; task++) {
                 int blk = task % blocksPerGroup, rest = task / blocksPerGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
-                int c0 = gi * dg + blk * BLOCK;
-                int width = Math.min(BLOCK, dg - blk * BLOCK);
-                ScanBlocks.gather(io, bi, c0, width, aS, hS, 0);
+                int c0 = gi * dg + blk * L;
+                int width = Math.min(L, dg - blk * L);
+                ScanBlocks.gather(io, bi, c0, width, aS, hS);
                 forwardBlock(io, bi, gi, c0, width, reset, aS, hS);
-                ScanBlocks.scatterFinal(io, bi, c0, width, hS, 0);
+                ScanBlocks.scatterFinal(io, bi, c0, width, hS);
             }
         });
     }

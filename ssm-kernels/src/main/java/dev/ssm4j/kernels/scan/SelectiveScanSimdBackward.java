@@ -12,17 +12,20 @@ import jdk.incubator.vector.VectorOperators;
  * SIMD twin of {@link SelectiveScanScalar#backward}: the same gradients, with lanes over
  * channels as in {@link SelectiveScanSimd} and a chunked recompute instead of a stored history.
  *
- * <h2>Plan for one block (batch row, ≤ L channels)</h2>
+ * <h2>Plan for one block (batch row, L channels of one group)</h2>
  * <ol>
  *   <li>Checkpoint pass: run the recurrence forward chunk by chunk (T tokens each) and keep the
  *       state at every chunk start: ⌈l/T⌉·n·L floats.</li>
  *   <li>Walk the chunks from last to first. For each, restart from its checkpoint and run the
  *       recurrence again, this time keeping h_t and exp(Δ'_t A) for the T tokens of the chunk
- *       ((T, n, L) floats each, L2-resident); then walk the chunk's tokens backwards with the
- *       adjoint state dh (n·L floats) carried across chunks.</li>
+ *       ((T, n, L) floats each, L2-resident) and the gate terms ({@link #gateChunk}); then walk the
+ *       chunk's tokens backwards with the adjoint state dh (n·L floats) carried across chunks.</li>
  * </ol>
  * Steps 1 and 2 share one call site of the recompute ({@link #recomputeChunk}), so the vector
  * exp is inlined into exactly one place (see {@link ScanBlocks#softplus} for why that matters).
+ * Channels past the last full vector of a group are done one by one by the scalar reference
+ * ({@link SelectiveScanScalar#backwardChannel}): masking every load of the walk would double its
+ * compiled size and push it over C2's inlining budget.
  *
  * <h2>The walk, per token t and state s (lanes = channels)</h2>
  * With g_t = dy_t·silu(z_t) (the gradient of C_t·h_t + D u_t) and dh = dL/dh_t:
@@ -106,7 +109,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         int n = sp.stateSize, nL = n * L, l = sp.length, chunks = (l + T - 1) / T;
         final int width = L;
-        ScanBlocks.gather(io, bi, c0, width, w.aS, w.hS, 0);
+        ScanBlocks.gather(io, bi, c0, width, w.aS, w.hS);
         System.arraycopy(w.hS, 0, w.ckpt, 0, nL);
         ScanBlocks.gatherState(gr.dFinalState, gr.dFinalStateOff, sp, bi, c0, width, w.dh);
         Arrays.fill(w.dAacc, 0f);
@@ -124,10 +127,9 @@ public final class SelectiveScanSimdBackward {
             else System.arraycopy(w.hS, 0, w.ckpt, (k + 1) * nL, nL);
         }
         ScanBlocks.scatterAddState(gr.dh0, gr.dh0Off, sp, bi, c0, width, w.dh);
-        int nn = n;
         if (sink.dA != null) {
             for (int j = 0; j < width; j++) {
-                for (int s = 0; s < nn; s++) sink.dA[sink.dAOff + (c0 + j) * nn + s] += w.dAacc[s * L + j];
+                for (int s = 0; s < n; s++) sink.dA[sink.dAOff + (c0 + j) * n + s] += w.dAacc[s * L + j];
             }
         }
         for (int j = 0; j < width; j++) {
