@@ -69,17 +69,17 @@ final class GemmDecode {
     }
 
     /** y (m × n) = x (m × k) · Wᵀ + bias for 1 ≤ m ≤ MAX_M; arguments checked. */
-    static void linear(float[] y, int yOff, float[] x, int xOff, int m, int k, WeightMatrix w, float[] bias,
-            ForkJoinPool pool) {
+    static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias, ForkJoinPool pool) {
         int n = w.rows(), mp = paddedRows(m);
         GemmScratch owner = GemmScratch.local();
         float[] xs = owner.takeShared(mp * k);
         try {
-            System.arraycopy(x, xOff, xs, 0, m * k);
+            for (int i = 0; i < m; i++) System.arraycopy(x, xOff + i * ldx, xs, i * k, k);
             java.util.Arrays.fill(xs, m * k, mp * k, 0f);
             GemmDots.Source src = GemmDots.Source.of(w);
             Parallel.forRange(pool, n, dotGrain(k), (j0, j1) ->
-                    GemmDots.rows(src, xs, mp, m, k, j0, j1, 1f, bias, 0f, y, yOff, n));
+                    GemmDots.rows(src, xs, mp, m, k, j0, j1, 1f, bias, 0f, y, yOff, ldy));
         } finally {
             owner.releaseShared(xs);
         }
