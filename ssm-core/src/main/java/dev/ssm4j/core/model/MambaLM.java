@@ -1,5 +1,6 @@
 package dev.ssm4j.core.model;
 
+import dev.ssm4j.core.config.ModelConfig;
 import dev.ssm4j.core.io.Checkpoint;
 import dev.ssm4j.kernels.norm.RmsNorm;
 import java.io.IOException;
@@ -34,6 +35,7 @@ import java.util.Map;
  */
 public final class MambaLM implements AutoCloseable {
     private final ModelSpec spec;
+    private final ModelConfig config;
     private final ParameterLayout layout;
     private final Linear embed;    // (V, H)
     private final Linear head;     // (V, H); == embed when tied
@@ -42,9 +44,10 @@ public final class MambaLM implements AutoCloseable {
     private final AutoCloseable resource;
     private final Map<String, Object> tensors = new LinkedHashMap<>(); // HF name → Vec | Linear
 
-    private MambaLM(ModelSpec spec, Weights source, AutoCloseable resource) {
+    private MambaLM(ModelSpec spec, ModelConfig config, Weights source, AutoCloseable resource) {
         Weights w = Weights.recording(source, tensors);
         this.spec = spec;
+        this.config = config;
         this.layout = new ParameterLayout(spec);
         this.embed = w.matrix(ParameterLayout.EMBEDDINGS);
         this.head = spec.tieEmbeddings ? embed : w.matrix(ParameterLayout.LM_HEAD);
@@ -64,7 +67,13 @@ public final class MambaLM implements AutoCloseable {
      * the next call.
      */
     public static MambaLM fromFlat(ModelSpec spec, float[] params) {
-        return new MambaLM(spec, Weights.flat(new ParameterLayout(spec), params), null);
+        return new MambaLM(spec, null, Weights.flat(new ParameterLayout(spec), params), null);
+    }
+
+    /** {@link #fromFlat(ModelSpec, float[])} for a config (kept for {@link #save} and {@link #config()}). */
+    public static MambaLM fromFlat(ModelConfig config, float[] params) {
+        ModelSpec spec = ModelSpec.of(config);
+        return new MambaLM(spec, config, Weights.flat(new ParameterLayout(spec), params), null);
     }
 
     /** {@link #load(Path, LoadOptions)} with default options (weights as stored; F16 → F32). */
@@ -81,9 +90,15 @@ public final class MambaLM implements AutoCloseable {
     public static MambaLM load(Path modelDir, LoadOptions options) throws IOException {
         Checkpoint ck = Checkpoint.open(modelDir);
         try {
-            ModelSpec spec = HfConfig.toSpec(ck.config(), ck.configFile().toString());
+            ModelConfig config = ModelConfig.of(ck);
+            ModelSpec spec;
+            try {
+                spec = ModelSpec.of(config);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(ck.configFile() + ": " + e.getMessage(), e);
+            }
             CheckpointWeights w = new CheckpointWeights(ck, new ParameterLayout(spec), options);
-            MambaLM lm = new MambaLM(spec, w, ck);
+            MambaLM lm = new MambaLM(spec, config, w, ck);
             w.finish();
             return lm;
         } catch (RuntimeException | Error e) {
@@ -108,6 +123,11 @@ public final class MambaLM implements AutoCloseable {
 
     public ModelSpec spec() {
         return spec;
+    }
+
+    /** The Hugging Face config (as loaded, or derived from the spec for models built from one). */
+    public ModelConfig config() {
+        return config != null ? config : spec.toConfig();
     }
 
     public ParameterLayout layout() {
@@ -333,8 +353,8 @@ public final class MambaLM implements AutoCloseable {
     // ---- saving -----------------------------------------------------------------------------
 
     /**
-     * Writes {@code config.json} and {@code model.safetensors} (HF names, F32; a tied lm_head is
-     * omitted) into {@code dir}, each atomically.
+     * Writes {@code config.json} ({@link #config()}) and {@code model.safetensors} (HF names, F32; a
+     * tied lm_head is omitted) into {@code dir}, each atomically; {@link #load} reads them back.
      */
     public void save(Path dir) throws IOException {
         ModelFiles.save(this, dir);
