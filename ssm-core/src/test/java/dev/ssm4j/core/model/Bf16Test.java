@@ -1,8 +1,17 @@
 package dev.ssm4j.core.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ssm4j.core.io.DType;
+import dev.ssm4j.core.io.SafeTensor;
+import dev.ssm4j.core.io.SafetensorsFile;
+import dev.ssm4j.core.io.SafetensorsWriter;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -15,6 +24,44 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class Bf16Test {
     static final double REL_TOL_VS_FP32 = 0.02;
+
+    @TempDir
+    Path tmp;
+
+    /**
+     * A checkpoint stored in BF16 (matrices BF16, small tensors F32), loaded as stored — copied or
+     * used in place from the mapping — computes exactly what LoadOptions.BF16 makes of the F32 file;
+     * the F32 file used in place (mapped) agrees with the copied F32 weights.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba1", "mamba2_tied"})
+    void storedBf16AndMappedWeights(String name) throws IOException {
+        Golden g = new Golden(name);
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.copy(g.dir.resolve("config.json"), dir.resolve("config.json"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(g.dir.resolve("model.safetensors"))) {
+            for (String n : f.names()) {
+                SafeTensor t = f.tensor(n);
+                boolean matrix = n.endsWith("in_proj.weight") || n.endsWith("x_proj.weight")
+                        || n.endsWith("out_proj.weight") || n.endsWith("embeddings.weight") || n.equals("lm_head.weight");
+                w.add(n, matrix ? DType.BF16 : DType.F32, t.toFloatArray(), 0, t.intShape());
+            }
+        }
+        w.write(dir.resolve("model.safetensors"));
+        try (MambaLM conv = MambaLM.load(g.dir, LoadOptions.BF16);
+             MambaLM copied = MambaLM.load(dir);
+             MambaLM mapped = MambaLM.load(dir, LoadOptions.DEFAULT.withMapped(true));
+             MambaLM f32 = MambaLM.load(g.dir);
+             MambaLM f32mapped = MambaLM.load(g.dir, LoadOptions.F32.withMapped(true))) {
+            float[] ref = conv.logits(g.tokens);
+            assertArrayEquals(ref, copied.logits(g.tokens), "stored BF16, copied");
+            assertArrayEquals(ref, mapped.logits(g.tokens), "stored BF16, mapped");
+            assertEquals(conv.weightBytes(), mapped.weightBytes());
+            float[] a = f32.logits(g.tokens);
+            Golden.assertClose(name + " mapped F32", a, 0, f32mapped.logits(g.tokens), 0, a.length, 1e-5);
+        }
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"})
