@@ -63,6 +63,26 @@ class Bf16Test {
         }
     }
 
+    /** An all-F16 checkpoint is widened to F32 on load (as stored = F32 for F16) and stays close. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba1_tied", "mamba2"})
+    void f16CheckpointIsConvertedOnLoad(String name) throws IOException {
+        Golden g = new Golden(name);
+        Path dir = Files.createDirectories(tmp.resolve(name + "-f16"));
+        Files.copy(g.dir.resolve("config.json"), dir.resolve("config.json"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(g.dir.resolve("model.safetensors"))) {
+            for (String n : f.names()) w.add(n, DType.F16, f.tensor(n).toFloatArray(), 0, f.tensor(n).intShape());
+        }
+        w.write(dir.resolve("model.safetensors"));
+        try (MambaLM f16 = MambaLM.load(dir); MambaLM f32 = MambaLM.load(g.dir)) {
+            assertEquals(f32.weightBytes(), f16.weightBytes(), "F16 matrices are held as F32");
+            float[] exp = g.expected("logits");
+            double err = Golden.maxAbs(exp, 0, f16.logits(g.tokens), 0, exp.length);
+            assertTrue(err > 0 && err < 5e-3, name + " f16 weights vs fp32 golden: " + err);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"})
     void bf16WeightsStayCloseAndModesAgree(String name) throws IOException {
