@@ -58,14 +58,17 @@ public final class SiluGate {
         });
     }
 
-    /** Scalar twin of the forward on a run of n floats (no checks). */
+    /** Scalar twin of the forward on a run of n floats. */
     public static void forwardScalar(float[] y, int yo, float[] x, int xo, float[] z, int zo, int n) {
+        checkRun("y", y, yo, null, 0, x, xo, z, zo, n);
         for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * VectorMath.silu(z[zo + i]);
     }
 
-    /** Scalar twin of the backward on a run of n floats (no checks; dx or dz may be null). */
+    /** Scalar twin of the backward on a run of n floats (dx or dz may be null). */
     public static void backwardScalar(float[] dx, int dxo, float[] dz, int dzo, float[] dy, int dyo, float[] x, int xo,
                                       float[] z, int zo, int n) {
+        checkRun("dx", dx, dxo, dz, dzo, x, xo, z, zo, n);
+        ActChecks.flat("dy", dy, dyo, n);
         for (int i = 0; i < n; i++) {
             float zi = z[zo + i], s = VectorMath.sigmoid(zi), g = dy[dyo + i];
             if (dx != null) dx[dxo + i] += g * zi * s;
@@ -75,6 +78,7 @@ public final class SiluGate {
 
     /** SIMD twin of the forward: LANES consecutive elements per vector, masked last vector. */
     public static void forwardSimd(float[] y, int yo, float[] x, int xo, float[] z, int zo, int n) {
+        checkRun("y", y, yo, null, 0, x, xo, z, zo, n);
         int L = F.length(), i = 0;
         for (; i + L <= n; i += L) {
             FloatVector.fromArray(F, x, xo + i).mul(VectorMath.silu(FloatVector.fromArray(F, z, zo + i))).intoArray(y, yo + i);
@@ -91,6 +95,8 @@ public final class SiluGate {
     /** SIMD twin of the backward (dx or dz may be null). */
     public static void backwardSimd(float[] dx, int dxo, float[] dz, int dzo, float[] dy, int dyo, float[] x, int xo,
                                     float[] z, int zo, int n) {
+        checkRun("dx", dx, dxo, dz, dzo, x, xo, z, zo, n);
+        ActChecks.flat("dy", dy, dyo, n);
         int L = F.length(), i = 0;
         for (; i + L <= n; i += L) {
             FloatVector zv = FloatVector.fromArray(F, z, zo + i), s = VectorMath.sigmoid(zv);
@@ -114,5 +120,14 @@ public final class SiluGate {
             FloatVector ds = s.mul(zv.mul(s.neg().add(1f)).add(1f));
             g.mul(FloatVector.fromArray(F, x, xo + i, m)).fma(ds, FloatVector.fromArray(F, dz, dzo + i, m)).intoArray(dz, dzo + i, m);
         }
+    }
+
+    /** Runs of n floats: out1/out2 may be null (not wanted), x and z must be there. */
+    private static void checkRun(String name1, float[] out1, int o1, float[] out2, int o2, float[] x, int xo, float[] z,
+                                 int zo, int n) {
+        if (out1 != null) ActChecks.flat(name1, out1, o1, n);
+        if (out2 != null) ActChecks.flat("dz", out2, o2, n);
+        ActChecks.flat("x", x, xo, n);
+        ActChecks.flat("z", z, zo, n);
     }
 }
