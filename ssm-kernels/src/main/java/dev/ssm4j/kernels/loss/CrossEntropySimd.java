@@ -24,6 +24,8 @@ public final class CrossEntropySimd {
     /** Row losses (0 if ignored) into loss[r], log-sum-exp into lse[r] (if lse != null), rows [r0, r1). */
     public static void forwardRows(float[] loss, float[] lse, float[] logits, int off, int stride, int[] targets,
                                    int tOff, int vocab, int ignoreIndex, int r0, int r1) {
+        if (loss == null) throw new IllegalArgumentException("loss must not be null (expected (rows))");
+        CrossEntropy.checkRowRange(null, 0, 0, null, loss, lse, logits, off, stride, targets, tOff, vocab, ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r];
             if (t == ignoreIndex) {
@@ -90,6 +92,9 @@ public final class CrossEntropySimd {
     public static void backwardRows(float[] dlogits, int dOff, int dStride, float[] logits, int off, int stride,
                                     float[] lse, int[] targets, int tOff, int vocab, int ignoreIndex, float scale,
                                     int r0, int r1) {
+        if (dlogits == null) throw new IllegalArgumentException("dlogits must not be null");
+        CrossEntropy.checkRowRange(dlogits, dOff, dStride, "dlogits", null, lse, logits, off, stride, targets, tOff, vocab,
+                ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r], row = off + r * stride, drow = dOff + r * dStride;
             if (t == ignoreIndex || scale == 0f) {
