@@ -32,7 +32,9 @@ public final class ScanBench implements Command {
                 in all, most of it the scalar twin at the large shape):
                   forward and backward at (b, l, d, n) = (1, 2048, 1536, 16) and (8, 256, 128, 16),
                   step at (b, d, n) = (1, 1536, 16), scalar and SIMD, for each thread count.
-                Elements = b·l·d·n (l = 1 for step). The full configurable runs:
+                Elements = b·l·d·n (l = 1 for step). The table is followed by the SIMD/scalar and
+                backward/forward ratios at the large shape, and (text mode only) the SIMD backward
+                when the forward saved its checkpoints. The full configurable runs:
                   ./ssm jmh 'ScanBenchmark|ScanStepBenchmark' -f 1 -wi 2 -i 3 -w 1 -r 1
                   --json         one JSON object per line: kernel, direction, impl, b, l, d, n, threads,
                                  seconds, elements_per_second
@@ -64,8 +66,14 @@ public final class ScanBench implements Command {
 
         BenchReport report = new BenchReport(json);
         Map<Point, Double> seconds = new java.util.HashMap<>();
+        Map<Integer, Double> fromCheckpoints = new java.util.HashMap<>();
         for (Point p : points) {
             boolean step = p.direction.equals("step");
+            if (!json && p.direction.equals("backward") && p.shape.equals(BIG) && p.impl.equals("simd")) {
+                // Also the training path: backward from the forward's checkpoints (summary line only).
+                fromCheckpoints.put(p.threads, JmhShort.secondsPerOp(ScanBenchmark.class, "backwardFromCheckpoints",
+                        Map.of("shape", BIG, "impl", "simd", "threads", Integer.toString(p.threads))));
+            }
             Map<String, String> params = Map.of("shape", p.shape, "impl", p.impl, "threads", Integer.toString(p.threads));
             double s = JmhShort.secondsPerOp(step ? ScanStepBenchmark.class : ScanBenchmark.class, p.direction, params);
             seconds.put(p, s);
@@ -84,8 +92,9 @@ public final class ScanBench implements Command {
                 Double fc = seconds.get(new Point("forward", BIG, "scalar", t));
                 Double bs = seconds.get(new Point("backward", BIG, "simd", t));
                 System.out.println(String.format(Locale.ROOT,
-                        "(1, 2048, 1536, 16), %d thread(s): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx",
-                        t, fc / fs, bs / fs));
+                        "(1, 2048, 1536, 16), %d thread(s): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx"
+                                + " (%.2fx from the forward's checkpoints: %.4f s)",
+                        t, fc / fs, bs / fs, fromCheckpoints.get(t) / fs, fromCheckpoints.get(t)));
             }
         }
         return 0;
