@@ -103,7 +103,7 @@ class SsdBackwardTest {
     /** Larger shapes (n = 128, p = 64, several chunks): the SIMD backward against the scalar one. */
     @ParameterizedTest(name = "b={0} l={1} h={2} p={3} g={4} n={5} Q={6} opts={7}")
     @CsvSource({
-            "1, 300, 4, 16, 2, 128, 64, 63",
+            "1, 200, 2, 16, 2, 128, 64, 63",
             "2, 37, 4, 64, 1, 32, 16, 21",
             "1, 130, 3, 5, 3, 17, 64, 46",
     })
