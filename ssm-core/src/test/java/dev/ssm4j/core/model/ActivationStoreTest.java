@@ -25,6 +25,40 @@ class ActivationStoreTest {
         }
     }
 
+    /** Mamba-1's saved scan states: entry k of a row is the SSM state just before token 32·k. */
+    @org.junit.jupiter.api.Test
+    void scanCheckpointsAreTheStatesEvery32Tokens() throws IOException {
+        Golden g = new Golden("mamba1");
+        try (MambaLM lm = MambaLM.load(g.dir)) {
+            ModelSpec s = lm.spec();
+            int l = 40, ss = s.ssmStateSize;
+            int[] toks = new int[2 * l];
+            for (int t = 0; t < toks.length; t++) toks[t] = g.tokens[(t * 7) % g.tokens.length];
+            InferenceState start = lm.newState(2);
+            Workspace ws = lm.newWorkspace(2, l);
+            lm.forward(Arrays.copyOf(toks, 6), 2, 3, start, ws, new ForwardOptions().logits(Logits.NONE), null);
+            ActivationStore as = ActivationStore.allocate(s, 2, l);
+            lm.forward(toks, 2, l, start.copy(), ws, new ForwardOptions().logits(Logits.NONE).activations(as), null);
+            for (int r = 0; r < 2; r++) {
+                InferenceState st = lm.newState(1);
+                start.copyRow(r, st, 0);
+                // rows hold ceil(40/32) = 2 checkpoints each: (b, 2, d, n)
+                for (int i = 0; i < s.layers; i++) {
+                    float[] cp = as.layer(i).scanCheckpoints;
+                    assertArrayEquals(Arrays.copyOfRange(st.ssm(i), 0, ss), Arrays.copyOfRange(cp, (r * 2) * ss,
+                            (r * 2 + 1) * ss), "checkpoint 0 = initial state, row " + r + " layer " + i);
+                }
+                lm.forward(Arrays.copyOfRange(toks, r * l, r * l + 32), 1, 32, st, ws,
+                        new ForwardOptions().logits(Logits.NONE), null);
+                for (int i = 0; i < s.layers; i++) {
+                    float[] cp = as.layer(i).scanCheckpoints;
+                    Golden.assertClose("checkpoint 1, row " + r + " layer " + i, st.ssm(i), 0, cp,
+                            (r * 2 + 1) * ss, ss, 1e-5);
+                }
+            }
+        }
+    }
+
     /** Mamba-2 with mamba_ssm's per-group gated norm (group = d / n_groups) on flat parameters. */
     @org.junit.jupiter.api.Test
     void perGroupGatedNorm() throws IOException {
