@@ -56,19 +56,27 @@ final class Linear {
             if (mapped && t.dtype() == DType.BF16) {
                 return new Linear(WeightMatrix.bf16(s, 0, outDim, inDim), null, 0, s, 0, true, outDim, inDim);
             }
+            if (t.dtype() != DType.BF16) return copyOf(t.toFloatArray(), outDim, inDim, true);
             MemorySegment m = Arena.ofAuto().allocate(2L * outDim * inDim, 64);
-            if (t.dtype() == DType.BF16) {
-                MemorySegment.copy(s, 0, m, 0, m.byteSize());
-            } else {
-                float[] a = t.toFloatArray();
-                for (int i = 0; i < a.length; i++) m.set(I16_LE, 2L * i, DType.floatToBf16(a[i]));
-            }
+            MemorySegment.copy(s, 0, m, 0, m.byteSize());
             return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
         }
         if (mapped && t.dtype() == DType.F32) {
             return new Linear(WeightMatrix.f32(s, 0, outDim, inDim), null, 0, s, 0, false, outDim, inDim);
         }
         return ofArray(t.toFloatArray(), 0, outDim, inDim);
+    }
+
+    /** A copy of {@code values} (outDim, inDim): F32 on the heap, or BF16 in native memory. */
+    static Linear copyOf(float[] values, int outDim, int inDim, boolean bf16) {
+        if (!bf16) return ofArray(values.clone(), 0, outDim, inDim);
+        MemorySegment m = Arena.ofAuto().allocate(2L * outDim * inDim, 64);
+        for (int i = 0; i < values.length; i++) m.set(I16_LE, 2L * i, DType.floatToBf16(values[i]));
+        return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
+    }
+
+    boolean isBf16() {
+        return bf16;
     }
 
     int outDim() {

@@ -108,6 +108,37 @@ public final class MambaLM implements AutoCloseable {
         }
     }
 
+    /**
+     * An independent, immutable copy of this model's current weights for inference: matrices in
+     * F32 (heap) or BF16 (native memory, rounded to nearest even), everything else F32. E.g. freeze
+     * a trained flat model, or make BF16 weights for fast decoding without a file. AS_STORED keeps
+     * each matrix's current precision.
+     */
+    public MambaLM copy(LoadOptions.Matrices matrices) {
+        Map<String, Object> src = tensors;
+        Weights w = new Weights() {
+            @Override
+            public Vec vec(String name) {
+                return Vec.of(parameter(name));
+            }
+
+            @Override
+            public Linear matrix(String name) {
+                Linear m = (Linear) src.get(name);
+                boolean bf16 = matrices == LoadOptions.Matrices.BF16
+                        || (matrices == LoadOptions.Matrices.AS_STORED && m.isBf16());
+                return Linear.copyOf(parameter(name), m.outDim(), m.inDim(), bf16);
+            }
+
+            @Override
+            public Linear denseMatrix(String name) {
+                Linear m = (Linear) src.get(name);
+                return Linear.ofArray(parameter(name), 0, m.outDim(), m.inDim());
+            }
+        };
+        return new MambaLM(spec, config, w, null);
+    }
+
     /** Unmaps the checkpoint (for loaded models); the model must not be used afterwards. */
     @Override
     public void close() {

@@ -172,11 +172,13 @@ class ActivationStoreTest {
             float[] a = lm.logits(g.tokens), b = viewed.logits(g.tokens);
             // Same numbers up to float rounding (mapped-segment and float[] GEMM paths may sum differently).
             Golden.assertClose(name + " flat vs mapped", a, 0, b, 0, L * V, 1e-5);
-            // Views: a change to the flat array is seen by the next call.
+            MambaLM frozen = viewed.copy(LoadOptions.Matrices.F32);
+            // Views: a change to the flat array is seen by the next call; a copy does not see it.
             ParameterLayout.Entry nf = layout.get(ParameterLayout.NORM_F);
             for (int k = 0; k < nf.size(); k++) flat[(int) nf.offset() + k] *= 2f;
             float[] c = viewed.logits(g.tokens);
             assertEquals(2.0, c[0] / a[0], 1e-3);
+            assertArrayEquals(b, frozen.logits(g.tokens), "copy(F32) is independent of the flat array");
             // LAST = last row of ALL (up to rounding: one row takes the GEMM's decode path).
             float[] last = new float[V];
             viewed.forward(g.tokens, 1, L, null, viewed.newWorkspace(1, L),

@@ -56,6 +56,10 @@ class Bf16Test {
              MambaLM f32mapped = MambaLM.load(g.dir, LoadOptions.F32.withMapped(true))) {
             float[] ref = conv.logits(g.tokens);
             assertArrayEquals(ref, copied.logits(g.tokens), "stored BF16, copied");
+            MambaLM frozen = f32.copy(LoadOptions.Matrices.BF16);
+            assertArrayEquals(ref, frozen.logits(g.tokens), "copy(BF16) of the F32 model");
+            assertEquals(conv.weightBytes(), frozen.weightBytes());
+            assertArrayEquals(ref, frozen.copy(LoadOptions.Matrices.AS_STORED).logits(g.tokens), "copy of a copy");
             assertArrayEquals(ref, mapped.logits(g.tokens), "stored BF16, mapped");
             assertEquals(conv.weightBytes(), mapped.weightBytes());
             float[] a = f32.logits(g.tokens);
