@@ -1,0 +1,176 @@
+package dev.ssm4j.kernels.conv;
+
+import static dev.ssm4j.kernels.KernelConfig.F;
+
+import dev.ssm4j.kernels.Parallel;
+import dev.ssm4j.kernels.VectorMath;
+import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * SIMD twin of the causal conv1d forward and step: the lanes of a vector hold LANES neighbouring
+ * channels of one token (channels are independent in a depthwise conv, and contiguous in the
+ * token-major layout). Layouts and glossary: {@link CausalConv1d}; backward: {@link CausalConv1dSimdBackward}.
+ *
+ * <p>Loop order: token outer, channel inner. For each token the w input rows it reads are the
+ * rows just read for the previous tokens, so they come from L1/L2 and memory sees one sequential
+ * read of x and one sequential write of y — the conv is memory-bound (2w flops per 8 bytes moved).
+ * (Channel-outer, token-inner would keep the w taps in registers but walks memory with a stride of
+ * a whole token row, which defeats the hardware prefetchers once the stride exceeds a page.)
+ *
+ * <p>The weights are transposed once per call into a tap-major (w, d) scratch so that tap j of
+ * LANES channels is one contiguous vector load. Threads split the channels (whole vectors), so
+ * every task walks all tokens of its column block and owns its slice of the final state.
+ */
+public final class CausalConv1dSimd {
+    private CausalConv1dSimd() {}
+
+    private static final int L = F.length();
+    /** Aim for at least this many output elements per parallel task. */
+    private static final int GRAIN_ELEMENTS = 1 << 15;
+
+    /** Forward; arguments as {@link CausalConv1d#forward(float[], int, int, float[], int, float[], int, int, float[], int, int[], float[], float[], boolean, int, int, int, int, ForkJoinPool)}. */
+    public static void forward(float[] y, int yOff, int yStride, float[] finalState, int finalStateOff,
+                               float[] x, int xOff, int xStride, float[] initialState, int initialStateOff,
+                               int[] cuSeqlens, float[] weight, float[] bias, boolean silu,
+                               int b, int l, int d, int w, ForkJoinPool pool) {
+        CausalConv1d.checkForward(y, yOff, yStride, finalState, finalStateOff, x, xOff, xStride, initialState,
+                initialStateOff, cuSeqlens, weight, bias, b, l, d, w);
+        float[] wT = tapMajor(weight, d, w);                                   // (w, d)
+        int blocks = (d + L - 1) / L;
+        int grain = Math.max(1, GRAIN_ELEMENTS / Math.max(1, b * l * L));
+        Parallel.forRange(pool, blocks, grain, (s, e) -> {
+            int c0 = s * L, c1 = Math.min(e * L, d);
+            forwardColumns(y, yOff, yStride, x, xOff, xStride, initialState, initialStateOff, cuSeqlens, wT, bias,
+                    silu, b, l, d, w, c0, c1);
+            if (finalState != null) {
+                for (int bi = 0; bi < b; bi++) {
+                    CausalConv1d.writeFinalState(finalState, finalStateOff, x, xOff, xStride, initialState,
+                            initialStateOff, cuSeqlens, bi, l, d, w, c0, c1);
+                }
+            }
+        });
+    }
+
+    /** weight (d, w) → (w, d): tap j of channel c at j·d + c. */
+    static float[] tapMajor(float[] weight, int d, int w) {
+        float[] wT = new float[w * d];
+        for (int c = 0; c < d; c++) {
+            for (int j = 0; j < w; j++) wT[j * d + c] = weight[c * w + j];
+        }
+        return wT;
+    }
+
+    /** All tokens of all rows, channels [c0, c1). */
+    private static void forwardColumns(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
+                                       float[] init, int initOff, int[] cu, float[] wT, float[] bias, boolean silu,
+                                       int b, int l, int d, int w, int c0, int c1) {
+        // Per token, the taps that read something non-zero: source array, offset of its row, tap index j.
+        // Inside a sequence these are the w rows t−w+1..t of x; near a row or sequence start some taps
+        // read the initial state or nothing. Built once per token, used by every channel vector.
+        float[][] src = new float[w][];
+        int[] srcOff = new int[w];
+        int[] tapW = new int[w];                                                // offset of tap j in wT: j·d
+        for (int bi = 0; bi < b; bi++) {
+            for (int t = 0; t < l; t++) {
+                int seg = Segments.start(cu, bi, l, t);
+                int nt = 0;
+                for (int j = 0; j < w; j++) {
+                    int p = t - (w - 1) + j;
+                    if (p >= seg) {
+                        src[nt] = x;
+                        srcOff[nt] = xOff + (bi * l + p) * xStride;
+                    } else if (p < 0 && seg == 0 && init != null) {
+                        src[nt] = init;
+                        srcOff[nt] = initOff + (bi * (w - 1) + (w - 1 + p)) * d;
+                    } else {
+                        continue;
+                    }
+                    tapW[nt++] = j * d;
+                }
+                token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
+            }
+        }
+    }
+
+    /**
+     * Channels [c0, c1) of one token from its tap table. A method of its own so that the JIT compiles
+     * it after a few thousand tokens, instead of waiting for an on-stack replacement of the whole
+     * loop nest (the Vector API is very slow until compiled).
+     */
+    private static void token(float[] y, int yRow, float[][] src, int[] srcOff, int[] tapW, int nt, float[] wT,
+                              float[] bias, boolean silu, int c0, int c1) {
+        int c = c0;
+        for (; c + L <= c1; c += L) {
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+            for (int k = 0; k < nt; k++) {
+                FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c);
+                acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yRow + c);
+        }
+        if (c < c1) {                                                       // last partial vector, masked
+            VectorMask<Float> m = F.indexInRange(c, c1);
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
+            for (int k = 0; k < nt; k++) {
+                FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c, m);
+                acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c, m), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yRow + c, m);
+        }
+    }
+
+    /** Gather index maps: lane i reads weight[(c + i)·w + j], i.e. offset i·w from weight[c·w + j]. */
+    private static final int[][] GATHER = new int[CausalConv1d.MAX_WIDTH + 1][];
+
+    static {
+        for (int w = 2; w <= CausalConv1d.MAX_WIDTH; w++) {
+            GATHER[w] = new int[L];
+            for (int i = 0; i < L; i++) GATHER[w][i] = i * w;
+        }
+    }
+
+    /**
+     * One decoding step; arguments as {@link CausalConv1d#step}. Each state element is loaded
+     * once, used, and stored one slot lower (the roll is fused into the dot product). The weight
+     * taps of LANES channels are strided by w in the (d, w) layout, so they are gathered — this
+     * avoids transposing w·d weights for every token, which would cost as much as the step itself.
+     */
+    public static void step(float[] y, int yOff, int yStride, float[] state, int stateOff, float[] x, int xOff,
+                            int xStride, float[] weight, float[] bias, boolean silu, int b, int d, int w) {
+        CausalConv1d.checkStep(y, yOff, yStride, state, stateOff, x, xOff, xStride, weight, bias, b, d, w);
+        int[] idx = GATHER[w];
+        for (int bi = 0; bi < b; bi++) {
+            int s0 = stateOff + bi * (w - 1) * d, xRow = xOff + bi * xStride, yRow = yOff + bi * yStride;
+            int c = 0;
+            for (; c + L <= d; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xRow + c);
+                FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+                for (int k = 0; k < w - 1; k++) {
+                    FloatVector sk = FloatVector.fromArray(F, state, s0 + k * d + c);
+                    acc = sk.fma(FloatVector.fromArray(F, weight, c * w + k, idx, 0), acc);
+                    if (k > 0) sk.intoArray(state, s0 + (k - 1) * d + c);
+                }
+                acc = xv.fma(FloatVector.fromArray(F, weight, c * w + w - 1, idx, 0), acc);
+                xv.intoArray(state, s0 + (w - 2) * d + c);
+                if (silu) acc = VectorMath.silu(acc);
+                acc.intoArray(y, yRow + c);
+            }
+            for (; c < d; c++) {                      // tail channels one by one: a masked gather
+                float xc = x[xRow + c];               // still range-checks its inactive lanes
+                float pre = bias == null ? 0f : bias[c];
+                for (int k = 0; k < w - 1; k++) {
+                    float sk = state[s0 + k * d + c];
+                    pre += weight[c * w + k] * sk;
+                    if (k > 0) state[s0 + (k - 1) * d + c] = sk;
+                }
+                pre += weight[c * w + w - 1] * xc;
+                state[s0 + (w - 2) * d + c] = xc;
+                y[yRow + c] = silu ? VectorMath.silu(pre) : pre;
+            }
+        }
+    }
+}
