@@ -145,21 +145,12 @@ final class SsdChunkOps {
 
     /** Transpose: dst[k][j] = src[off + j·stride + k] for k &lt; width, j &lt; len; columns [len, lp) zeroed. */
     static void packTransposed(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
-        int lp = roundUp(len);
-        for (int k = 0; k < width; k++) Arrays.fill(dst, k * ld + len, k * ld + lp, 0f);
-        for (int j = 0; j < len; j++) {
-            int s = off + j * stride;
-            for (int k = 0; k < width; k++) dst[k * ld + j] = src[s + k];
-        }
+        SsdTranspose.transpose(src, off, stride, width, len, dst, ld);
     }
 
     /** Public (p, n) state at src[off] → internal Sᵀ (n, pp) at dst[dOff], zero padding. */
     static void stateIn(float[] src, int off, int p, int n, float[] dst, int dOff, int pp) {
-        for (int k = 0; k < n; k++) {
-            int row = dOff + k * pp;
-            for (int r = 0; r < p; r++) dst[row + r] = src[off + r * n + k];
-            Arrays.fill(dst, row + p, row + pp, 0f);
-        }
+        SsdTranspose.transpose(src, off, n, n, p, dst, dOff, pp);
     }
 
     /** Internal Sᵀ (n, pp) → public (p, n), written (add = false) or added. */

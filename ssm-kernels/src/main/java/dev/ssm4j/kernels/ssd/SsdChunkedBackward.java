@@ -45,7 +45,7 @@ final class SsdChunkedBackward {
     private static final int CKPT = 0, DS = 1, BT = 2, CT = 3, CB = 4, DCB = 5, DCBT = 6, DCT = 7, DBT = 8, E = 9, M = 10,
             DM = 11, ROW = 12, XP = 13, DYP = 14, DYS = 15, XPT = 16, XWT = 17, DYST = 18, U = 19, DXA = 20, DCOFF = 21,
             RAW = 22, DELTA = 23, DTA = 24, DECAY = 25, CUM = 26, ECUM = 27, W = 28, DDELTA = 29, COLT = 30, COLSEG = 31,
-            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35;
+            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36;
     // shared (call-wide) slots
     private static final int HEAD_SUMS = 0, PRIVATE_DB = 1, PRIVATE_DC = 2;
 
@@ -110,7 +110,7 @@ final class SsdChunkedBackward {
     /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
     private static final class Buffers {
         final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dys, xpT, xwT, dysT, u, dxa, dcoff;
-        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw;
+        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
 
         Buffers(SsdProblem q, SsdWorkspace.Task t) {
@@ -137,6 +137,7 @@ final class SsdChunkedBackward {
             dxa = t.get(DXA, q.q * pp);   // (Q, pp) D·dY + Mᵀ·dY
             dcoff = t.get(DCOFF, n * qp); // (n, Qp) dCoffᵀ of one head
             xw = t.get(XW, q.q * pp);     // (Q, pp) w ∘ X (recompute pass)
+            rowsOut = t.get(ROWS_OUT, q.q * roundUp(n)); // (Q, np) dB or dC rows of the chunk
             raw = t.get(RAW, qp);
             delta = t.get(DELTA, qp);
             dtA = t.get(DTA, qp);
@@ -190,18 +191,17 @@ final class SsdChunkedBackward {
                     dsZero[k] = false;
                 }
                 // group level: dC += dCB·B, dB += dCBᵀ·C, then the transposed chunk rows into the sink
-                for (int i = 0; i < len; i++) {
-                    for (int j = 0; j < len; j++) bf.dcbT[j * qp + i] = bf.dcb[i * qp + j];
-                }
-                for (int j = 0; j < len; j++) Arrays.fill(bf.dcbT, j * qp + len, j * qp + lp, 0f);
+                SsdTranspose.transpose(bf.dcb, 0, qp, len, len, bf.dcbT, qp);
                 SsdGemm.mm(bf.dCT, 0, qp, 1f, bf.dCT, 0, qp, bf.bt, 0, qp, 1, bf.dcbT, 0, qp, n, lp, 0, len);
                 SsdGemm.mm(bf.dBT, 0, qp, 1f, bf.dBT, 0, qp, bf.ct, 0, qp, 1, bf.dcb, 0, qp, n, lp, 0, len);
+                int np = roundUp(n);
+                SsdTranspose.transpose(bf.dBT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    int rb = sink.dbBase() + (c0 + i) * sink.dbStride(), rc = sink.dcBase() + (c0 + i) * sink.dcStride();
-                    for (int kk = 0; kk < n; kk++) {
-                        sink.db()[rb + kk] += bf.dBT[kk * qp + i];
-                        sink.dc()[rc + kk] += bf.dCT[kk * qp + i];
-                    }
+                    addRow(bf.rowsOut, i * np, sink.db(), sink.dbBase() + (c0 + i) * sink.dbStride(), n);
+                }
+                SsdTranspose.transpose(bf.dCT, 0, qp, len, n, bf.rowsOut, np);
+                for (int i = 0; i < len; i++) {
+                    addRow(bf.rowsOut, i * np, sink.dc(), sink.dcBase() + (c0 + i) * sink.dcStride(), n);
                 }
             }
             if (s == 0 && q.dh0 != null) {
