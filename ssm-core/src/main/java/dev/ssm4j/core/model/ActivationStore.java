@@ -93,8 +93,7 @@ public final class ActivationStore {
             throw new IllegalArgumentException("activation store needs batch >= 1 and length >= 1, got (" + maxBatch
                     + ", " + maxLen + ")");
         }
-        long perToken = (long) spec.layers * (2L * spec.hidden + 1 + spec.inProjDim + spec.convDim + spec.xProjDim
-                + 3L * spec.dInner) + 2L * spec.hidden;
+        long perToken = floatsPerToken(spec);
         if ((long) maxBatch * maxLen * Math.max(spec.inProjDim, spec.vocab) > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("activation store for (" + maxBatch + ", " + maxLen
                     + ") tokens is too large for int-indexed arrays (" + perToken + " floats per token)");
