@@ -44,12 +44,14 @@ public final class ModelBench implements Command {
         return """
                 usage: ./ssm bench model [--arch mamba|mamba2|both] [--threads 1[,2]] [--weights f32,bf16]
                                          [--prefill 512] [--steps 32] [--reps 3] [--quick] [--json]
+                                         [--profile on]
                        ./ssm bench model --stream [--tokens 1000000] [--arch mamba|mamba2] [--size small|130m]
                 Random weights (seeded) in the mamba-130m shapes: hidden 768, 24 layers, vocab 50280;
                 Mamba-1 d_state 16, expand 2; Mamba-2 d_state 128, head_dim 64, 1 group, expand 2.
                 prefill: --prefill tokens of one row, logits of the last token only; 2 warm-up prefills.
                 decode:  8 warm-up steps, then --steps timed steps (step + argmax).
                 Median of --reps repetitions (best also shown). --quick: 1 repetition.
+                --profile on: also decode without lm_head (phase decode-no-lm-head) to split the step time.
                 --stream: feeds --tokens tokens one by one through the recurrent step (greedy, the chosen
                 token fed back; a fixed token every 64th step so the text does not lock), printing
                 the peak RSS (VmHWM) at 10 points: memory must stay flat.""";
@@ -65,6 +67,7 @@ public final class ModelBench implements Command {
         int reps = args.integer("reps", quick ? 1 : 3);
         boolean json = args.flag("json");
         boolean stream = args.flag("stream");
+        boolean profile = args.has("profile") && !args.string("profile", "off").equals("off");
         long streamTokens = args.longValue("tokens", 1_000_000);
         String size = args.string("size", "small");
         args.finish();
@@ -91,7 +94,7 @@ public final class ModelBench implements Command {
                 for (int th : threads) {
                     ForkJoinPool pool = Parallel.pool(th);
                     try {
-                        measure(report, lm, kind, w, th, pool, prefill, steps, reps);
+                        measure(report, lm, kind, w, th, pool, prefill, steps, reps, profile);
                     } finally {
                         if (pool != null) pool.shutdown();
                     }
@@ -104,7 +107,7 @@ public final class ModelBench implements Command {
     }
 
     private static void measure(BenchReport report, MambaLM lm, ModelSpec.Kind kind, String w, int th, ForkJoinPool pool,
-                                int prefill, int steps, int reps) {
+                                int prefill, int steps, int reps, boolean profile) {
         ModelSpec s = lm.spec();
         int V = s.vocab;
         int[] prompt = new int[prefill];
@@ -141,6 +144,19 @@ public final class ModelBench implements Command {
             dec[k] = (System.nanoTime() - t0) / 1e9;
         }
         add(report, name, "decode", w, th, steps, dec);
+        if (!profile) return;
+        // where decode time goes: the same steps without lm_head (V·H mat-vec), and prefill without it
+        ForwardOptions none = new ForwardOptions().logits(ForwardOptions.Logits.NONE).pool(pool);
+        for (int k = 0; k < reps; k++) {
+            for (int i = 0; i < 8; i++) lm.step(tok, 1, st, ws, none, null);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                lm.step(tok, 1, st, ws, none, null);
+                tok[0] = (tok[0] + 7) % V;
+            }
+            dec[k] = (System.nanoTime() - t0) / 1e9;
+        }
+        add(report, name, "decode-no-lm-head", w, th, steps, dec);
     }
 
     private static void add(BenchReport report, String model, String phase, String w, int th, int tokens, double[] secs) {

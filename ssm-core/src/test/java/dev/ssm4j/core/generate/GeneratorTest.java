@@ -145,7 +145,7 @@ class GeneratorTest {
         MambaLM lm = MambaLM.fromFlat(spec, p);
         ByteTokenizer tok = new ByteTokenizer();
         int[] prompt = tok.encode("héllo € 😀 ");
-        for (long seed = 0; seed < 4; seed++) {
+        for (long seed = 0; seed < 2; seed++) {
             StringBuilder[] sb = {new StringBuilder(), new StringBuilder()};
             List<Integer> seen = new ArrayList<>();
             TokenListener l = new TokenListener() {
@@ -161,7 +161,7 @@ class GeneratorTest {
                 }
             };
             GenerationResult res = new Generator(lm).generate(new int[][] {prompt, {0xC3}}, new GenerateOptions()
-                    .maxNewTokens(120).sampling(new SamplingConfig(1.5f, 0, 1f, 0f, 1f, seed)).tokenizer(tok).listener(l));
+                    .maxNewTokens(80).sampling(new SamplingConfig(1.5f, 0, 1f, 0f, 1f, seed)).tokenizer(tok).listener(l));
             for (int r = 0; r < 2; r++) assertEquals(tok.decode(res.tokens()[r]), sb[r].toString(), "seed " + seed + " row " + r);
             assertEquals(seen, Arrays.stream(res.tokens()[0]).boxed().toList());
         }
