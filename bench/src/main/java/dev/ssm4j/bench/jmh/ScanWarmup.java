@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * on a tiny problem with the same options and layout (same code paths), which gets the hot
  * methods compiled in a few seconds. Only then does JMH's own warm-up start.
  */
-final class ScanWarmup {
+public final class ScanWarmup {
     private ScanWarmup() {}
 
     /** Forward, backward (both variants) or step of one implementation on a tiny problem. */

@@ -5,7 +5,6 @@ import dev.ssm4j.core.io.Checkpoint;
 import dev.ssm4j.kernels.norm.RmsNorm;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -99,8 +98,10 @@ public final class MambaLM implements AutoCloseable {
                 throw new IllegalArgumentException(ck.configFile() + ": " + e.getMessage(), e);
             }
             CheckpointWeights w = new CheckpointWeights(ck, new ParameterLayout(spec), options);
-            MambaLM lm = new MambaLM(spec, config, w, ck);
+            // Copied weights need the file no longer: unmap it now; mapped ones keep it until close().
+            MambaLM lm = new MambaLM(spec, config, w, options.mapped() ? ck : null);
             w.finish();
+            if (!options.mapped()) ck.close();
             return lm;
         } catch (RuntimeException | Error e) {
             ck.close();
@@ -139,7 +140,10 @@ public final class MambaLM implements AutoCloseable {
         return new MambaLM(spec, config, w, null);
     }
 
-    /** Unmaps the checkpoint (for loaded models); the model must not be used afterwards. */
+    /**
+     * Unmaps the checkpoint of a model loaded with {@code LoadOptions.withMapped(true)} (it must not
+     * be used afterwards); nothing to do for other models.
+     */
     @Override
     public void close() {
         if (resource != null) {
@@ -408,6 +412,6 @@ public final class MambaLM implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "MambaLM" + spec + Arrays.toString(new long[] {parameterCount()});
+        return "MambaLM[" + spec + ", " + parameterCount() + " parameters]";
     }
 }

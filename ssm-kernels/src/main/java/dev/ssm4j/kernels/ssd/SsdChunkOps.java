@@ -91,8 +91,8 @@ final class SsdChunkOps {
 
     /**
      * The decay matrix L[i][j] = exp(seg(i, j)) = Π_{j<k≤i} decay_k (1 on the diagonal, 0 above)
-     * and M[i][j] = CB[i][j] · L[i][j] · Δ_j, rows i &lt; len, row stride ld; in row i only the
-     * vectors up to the one holding the diagonal are written. With {@code e} non-null, L itself is
+     * and M[i][j] = CB[i][j] · L[i][j] · Δ_j, rows i &lt; len (columns up to roundUp(len)), row
+     * stride ld. With {@code e} non-null, L itself is
      * stored there too.
      *
      * <p>L is built as a running product of one row: row i = row i−1 · decay_i, then lane i set
@@ -105,7 +105,8 @@ final class SsdChunkOps {
      */
     static void decayMatrix(float[] m, float[] cb, int ld, float[] e, float[] row, float[] decay, float[] delta,
                             int len) {
-        Arrays.fill(row, 0, roundUp(len), 0f);
+        int lp = roundUp(len);
+        Arrays.fill(row, 0, lp, 0f);
         for (int i = 0; i < len; i++) {
             int end = (i / L + 1) * L;
             FloatVector di = FloatVector.broadcast(F, decay[i]);
@@ -120,6 +121,8 @@ final class SsdChunkOps {
                 if (e != null) ev.intoArray(e, at + v);
                 FloatVector.fromArray(F, cb, at + v).mul(ev).mul(FloatVector.fromArray(F, delta, v)).intoArray(m, at + v);
             }
+            Arrays.fill(m, at + end, at + lp, 0f); // so that row blocks of any height may read past the diagonal
+            if (e != null) Arrays.fill(e, at + end, at + lp, 0f);
         }
     }
 
@@ -142,21 +145,12 @@ final class SsdChunkOps {
 
     /** Transpose: dst[k][j] = src[off + j·stride + k] for k &lt; width, j &lt; len; columns [len, lp) zeroed. */
     static void packTransposed(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
-        int lp = roundUp(len);
-        for (int k = 0; k < width; k++) Arrays.fill(dst, k * ld + len, k * ld + lp, 0f);
-        for (int j = 0; j < len; j++) {
-            int s = off + j * stride;
-            for (int k = 0; k < width; k++) dst[k * ld + j] = src[s + k];
-        }
+        SsdTranspose.transpose(src, off, stride, width, len, dst, ld);
     }
 
     /** Public (p, n) state at src[off] → internal Sᵀ (n, pp) at dst[dOff], zero padding. */
     static void stateIn(float[] src, int off, int p, int n, float[] dst, int dOff, int pp) {
-        for (int k = 0; k < n; k++) {
-            int row = dOff + k * pp;
-            for (int r = 0; r < p; r++) dst[row + r] = src[off + r * n + k];
-            Arrays.fill(dst, row + p, row + pp, 0f);
-        }
+        SsdTranspose.transpose(src, off, n, n, p, dst, dOff, pp);
     }
 
     /** Internal Sᵀ (n, pp) → public (p, n), written (add = false) or added. */

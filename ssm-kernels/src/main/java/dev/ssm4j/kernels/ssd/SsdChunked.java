@@ -30,6 +30,12 @@ import jdk.incubator.vector.FloatVector;
 final class SsdChunked {
     private SsdChunked() {}
 
+    /**
+     * Row block of the causal (diagonal-block) products: row i only needs columns j ≤ i, so each
+     * block of rows runs K up to its last row. 6 rows match the 6 × 4-vector micro-kernel.
+     */
+    static final int CAUSAL_ROWS = 6;
+
     // task workspace slots
     private static final int STATES = 0, BT = 1, CB = 2, M = 3, ROW = 4, XP = 5, XW = 6, YB = 7, RAW = 8, DELTA = 9,
             DTA = 10, CUM = 11, ECUM = 12, W = 13, DECAY = 14, CS = 15;
@@ -52,15 +58,13 @@ final class SsdChunked {
     /** Heads [hA, hB) of group gi, batch row bi. */
     private static void unit(SsdProblem q, SsdWorkspace.Task t, int bi, int gi, int hA, int hB) {
         int p = q.p, n = q.n, pp = roundUp(p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
-        // When p is a multiple of the vector length x and y are used in place (no packing).
-        boolean direct = p == pp;
         float[] states = t.get(STATES, heads * sz);   // (heads, n, pp): Sᵀ per head
         float[] bt = t.get(BT, n * qp);                 // (n, Qp): Bᵀ of the chunk
         float[] cb = t.get(CB, q.q * qp);               // (Q, Qp): C·Bᵀ
         float[] m = t.get(M, q.q * qp);                 // (Q, Qp): CB ∘ L ∘ Δ_j
         float[] row = t.get(ROW, qp);                   // (Qp): running row of L
-        float[] xp = direct ? null : t.get(XP, q.q * pp); // (Q, pp): packed x (only when p % LANES != 0)
-        float[] yb = direct ? null : t.get(YB, q.q * pp); // (Q, pp): y before the copy-out
+        float[] xp = t.get(XP, q.q * pp);               // (Q, pp): x of the chunk, zero-padded
+        float[] yb = t.get(YB, q.q * pp);               // (Q, pp): y of the chunk before the copy-out
         float[] xw = t.get(XW, q.q * pp);               // (Q, pp): w_j·x_j
         float[] raw = t.get(RAW, qp), delta = t.get(DELTA, qp), dtA = t.get(DTA, qp), decay = t.get(DECAY, qp);
         float[] cum = t.get(CUM, qp), ecum = t.get(ECUM, qp), w = t.get(W, qp);
@@ -89,40 +93,27 @@ final class SsdChunked {
                     float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
                     SsdChunkOps.decays(dtA, len, decay);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
-                    // x and y as (array, offset, row stride): the caller's rows, or packed copies
-                    float[] xa = q.x, ya = q.y;
-                    int xo = q.xAt(bi, c0, hh), xs = q.xS, yo = q.yAt(bi, c0, hh), ys = q.yS;
-                    if (!direct) {
-                        SsdChunkOps.packRows(q.x, xo, xs, p, len, xp, pp);
-                        xa = xp;
-                        xo = 0;
-                        xs = pp;
-                        ya = yb;
-                        yo = 0;
-                        ys = pp;
-                    }
+                    // x into a dense (len, pp) copy: the caller's rows are h·p floats apart, and as the
+                    // streamed operand of the products below such a large power-of-two-ish stride maps
+                    // every row to the same few L1 sets; y likewise goes through a dense buffer
+                    SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, xp, pp);
                     // Y = D·x + exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks)
                     //   + M · X                       (the diagonal block), by blocks of 4 rows (causal)
                     boolean fromState = !zero[hh - hA];
                     if (fromState) {
                         scaleC(q.cm, cAt, q.cS, n, ecum, len, cs);
-                        SsdGemm.mm(ya, yo, ys, dSkip, xa, xo, xs, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
+                        SsdGemm.mm(yb, 0, pp, dSkip, xp, 0, pp, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
                     }
-                    for (int r0 = 0; r0 < len; r0 += 4) {
-                        int rows = Math.min(4, len - r0);
-                        if (fromState) {
-                            SsdGemm.mm(ya, yo + r0 * ys, ys, 1f, ya, yo + r0 * ys, ys, m, r0 * qp, qp, 1,
-                                    xa, xo, xs, rows, pp, 0, r0 + rows);
-                        } else {
-                            SsdGemm.mm(ya, yo + r0 * ys, ys, dSkip, xa, xo + r0 * xs, xs, m, r0 * qp, qp, 1,
-                                    xa, xo, xs, rows, pp, 0, r0 + rows);
-                        }
+                    for (int r0 = 0; r0 < len; r0 += CAUSAL_ROWS) {
+                        int rows = Math.min(CAUSAL_ROWS, len - r0);
+                        SsdGemm.mm(yb, r0 * pp, pp, fromState ? 1f : dSkip, fromState ? yb : xp, r0 * pp, pp,
+                                m, r0 * qp, qp, 1, xp, 0, pp, rows, pp, 0, r0 + rows);
                     }
-                    if (!direct) copyOut(q, bi, hh, c0, len, yb, pp);
+                    copyOut(q, bi, hh, c0, len, yb, pp);
                     if (needState) {
                         // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j
                         SsdChunkOps.stateWeights(row, delta, len, w);
-                        scaleRows(xa, xo, xs, w, len, pp, xw);
+                        scaleRows(xp, 0, pp, w, len, pp, xw);
                         float keep = zero[hh - hA] ? 0f : (float) Math.exp(total);
                         SsdGemm.mm(states, so, pp, keep, states, so, pp, bt, 0, qp, 1, xw, 0, pp,
                                 n, pp, 0, len);

@@ -45,7 +45,7 @@ final class SsdChunkedBackward {
     private static final int CKPT = 0, DS = 1, BT = 2, CT = 3, CB = 4, DCB = 5, DCBT = 6, DCT = 7, DBT = 8, E = 9, M = 10,
             DM = 11, ROW = 12, XP = 13, DYP = 14, DYS = 15, XPT = 16, XWT = 17, DYST = 18, U = 19, DXA = 20, DCOFF = 21,
             RAW = 22, DELTA = 23, DTA = 24, DECAY = 25, CUM = 26, ECUM = 27, W = 28, DDELTA = 29, COLT = 30, COLSEG = 31,
-            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35;
+            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36;
     // shared (call-wide) slots
     private static final int HEAD_SUMS = 0, PRIVATE_DB = 1, PRIVATE_DC = 2;
 
@@ -110,7 +110,7 @@ final class SsdChunkedBackward {
     /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
     private static final class Buffers {
         final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dys, xpT, xwT, dysT, u, dxa, dcoff;
-        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw;
+        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
 
         Buffers(SsdProblem q, SsdWorkspace.Task t) {
@@ -127,7 +127,7 @@ final class SsdChunkedBackward {
             m = t.get(M, qq);             // (Q, Qp) M = CB ∘ L ∘ Δ_j
             dm = t.get(DM, qq);           // (Q, Qp) dM = dY·Xᵀ
             row = t.get(ROW, qp);
-            xp = t.get(XP, q.q * pp);     // (Q, pp) packed x (p % LANES != 0 only)
+            xp = t.get(XP, q.q * pp);     // (Q, pp) packed x
             dyp = t.get(DYP, q.q * pp);   // (Q, pp) packed dy
             dys = t.get(DYS, q.q * pp);   // (Q, pp) e^cum_i · dY_i
             xpT = t.get(XPT, pp * qp);    // (pp, Qp) Xᵀ
@@ -137,6 +137,7 @@ final class SsdChunkedBackward {
             dxa = t.get(DXA, q.q * pp);   // (Q, pp) D·dY + Mᵀ·dY
             dcoff = t.get(DCOFF, n * qp); // (n, Qp) dCoffᵀ of one head
             xw = t.get(XW, q.q * pp);     // (Q, pp) w ∘ X (recompute pass)
+            rowsOut = t.get(ROWS_OUT, q.q * roundUp(n)); // (Q, np) dB or dC rows of the chunk
             raw = t.get(RAW, qp);
             delta = t.get(DELTA, qp);
             dtA = t.get(DTA, qp);
@@ -190,18 +191,17 @@ final class SsdChunkedBackward {
                     dsZero[k] = false;
                 }
                 // group level: dC += dCB·B, dB += dCBᵀ·C, then the transposed chunk rows into the sink
-                for (int i = 0; i < len; i++) {
-                    for (int j = 0; j < len; j++) bf.dcbT[j * qp + i] = bf.dcb[i * qp + j];
-                }
-                for (int j = 0; j < len; j++) Arrays.fill(bf.dcbT, j * qp + len, j * qp + lp, 0f);
+                SsdTranspose.transpose(bf.dcb, 0, qp, len, len, bf.dcbT, qp);
                 SsdGemm.mm(bf.dCT, 0, qp, 1f, bf.dCT, 0, qp, bf.bt, 0, qp, 1, bf.dcbT, 0, qp, n, lp, 0, len);
                 SsdGemm.mm(bf.dBT, 0, qp, 1f, bf.dBT, 0, qp, bf.ct, 0, qp, 1, bf.dcb, 0, qp, n, lp, 0, len);
+                int np = roundUp(n);
+                SsdTranspose.transpose(bf.dBT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    int rb = sink.dbBase() + (c0 + i) * sink.dbStride(), rc = sink.dcBase() + (c0 + i) * sink.dcStride();
-                    for (int kk = 0; kk < n; kk++) {
-                        sink.db()[rb + kk] += bf.dBT[kk * qp + i];
-                        sink.dc()[rc + kk] += bf.dCT[kk * qp + i];
-                    }
+                    addRow(bf.rowsOut, i * np, sink.db(), sink.dbBase() + (c0 + i) * sink.dbStride(), n);
+                }
+                SsdTranspose.transpose(bf.dCT, 0, qp, len, n, bf.rowsOut, np);
+                for (int i = 0; i < len; i++) {
+                    addRow(bf.rowsOut, i * np, sink.dc(), sink.dcBase() + (c0 + i) * sink.dcStride(), n);
                 }
             }
             if (s == 0 && q.dh0 != null) {
@@ -218,7 +218,6 @@ final class SsdChunkedBackward {
     private static void recompute(SsdProblem q, Buffers bf, int bi, int gi, int hA, int hB, int t0, int t1, int chunks,
                                   boolean startZero, float[] ckpt, int maxChunks) {
         int n = q.n, p = q.p, pp = roundUp(p), qp = roundUp(q.q), sz = n * pp;
-        boolean direct = p == pp;
         for (int hh = hA; hh < hB; hh++) {
             if (!startZero) SsdChunkOps.stateIn(q.h0, q.stateAt(bi, hh), p, n, ckpt, (hh - hA) * maxChunks * sz, pp);
         }
@@ -235,15 +234,8 @@ final class SsdChunkedBackward {
                     keep *= bf.decay[j];
                 }
                 if (c == 0 && startZero) keep = 0f;
-                float[] xa = q.x;
-                int xo = q.xAt(bi, c0, hh), xs = q.xS;
-                if (!direct) {
-                    SsdChunkOps.packRows(q.x, xo, xs, p, len, bf.xp, pp);
-                    xa = bf.xp;
-                    xo = 0;
-                    xs = pp;
-                }
-                SsdChunked.scaleRows(xa, xo, xs, bf.w, len, pp, bf.xw);
+                SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, bf.xp, pp);
+                SsdChunked.scaleRows(bf.xp, 0, pp, bf.w, len, pp, bf.xw);
                 SsdGemm.mm(ckpt, at + sz, pp, keep, ckpt, at, pp, bf.bt, 0, qp, 1, bf.xw, 0, pp, n, pp, 0, len);
             }
         }
@@ -253,7 +245,6 @@ final class SsdChunkedBackward {
     private static void headChunk(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hh, int c0, int len,
                                   float[] ckpt, int sAt, boolean prevZero, float[] ds, int dsAt, boolean dsZero) {
         int p = q.p, n = q.n, pp = roundUp(p), qp = roundUp(q.q), lp = roundUp(len), sz = n * pp;
-        boolean direct = p == pp;
         float a = q.a[hh], dSkip = q.d == null ? 0f : q.d[hh];
         // Δ, decays, the decay matrix L (kept in e), M and the state weights w
         SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
@@ -262,26 +253,18 @@ final class SsdChunkedBackward {
         SsdChunkOps.decays(bf.dtA, len, bf.decay);
         SsdChunkOps.decayMatrix(bf.m, bf.cb, qp, bf.e, bf.row, bf.decay, bf.delta, len);
         SsdChunkOps.stateWeights(bf.row, bf.delta, len, bf.w);
-        // x, dy as (array, offset, row stride): the caller's rows, or packed copies
-        float[] xa = q.x, dya = q.dy;
-        int xo = q.xAt(bi, c0, hh), xs = q.xS, dyo = q.dyAt(bi, c0, hh), dys = q.dyS;
-        if (!direct) {
-            SsdChunkOps.packRows(q.x, xo, xs, p, len, bf.xp, pp);
-            SsdChunkOps.packRows(q.dy, dyo, dys, p, len, bf.dyp, pp);
-            xa = bf.xp;
-            xo = 0;
-            xs = pp;
-            dya = bf.dyp;
-            dyo = 0;
-            dys = pp;
-        }
+        // x and dy into dense (len, pp) copies (see SsdChunked: strided rows thrash L1 sets)
+        SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, bf.xp, pp);
+        SsdChunkOps.packRows(q.dy, q.dyAt(bi, c0, hh), q.dyS, p, len, bf.dyp, pp);
+        float[] xa = bf.xp, dya = bf.dyp;
+        int xo = 0, xs = pp, dyo = 0, dys = pp;
         // U = B · dSᵀ_c
         if (!dsZero) {
             SsdGemm.mm(bf.u, 0, pp, 0f, null, 0, 0, q.bm, q.bAt(bi, c0, gi), q.bS, 1, ds, dsAt, pp, len, pp, 0, n);
         }
         // dX = D·dY + Mᵀ·dY: row j sums over i ≥ j
-        for (int j0 = 0; j0 < len; j0 += 4) {
-            int rows = Math.min(4, len - j0);
+        for (int j0 = 0; j0 < len; j0 += SsdChunked.CAUSAL_ROWS) {
+            int rows = Math.min(SsdChunked.CAUSAL_ROWS, len - j0);
             SsdGemm.mm(bf.dxa, j0 * pp, pp, dSkip, dya, dyo + j0 * dys, dys, bf.m, j0, 1, qp,
                     dya, dyo, dys, rows, pp, j0, len);
         }
@@ -323,7 +306,7 @@ final class SsdChunkedBackward {
         }
         triangle(bf, len, qp);
         // dx, dw, dD
-        float dD = epilogue(q, bf, bi, hh, c0, len, pp, direct, xa, xo, xs, dya, dyo, dys, dsZero);
+        float dD = epilogue(q, bf, bi, hh, c0, len, pp, dsZero);
         // dΔ·A through the segment sums: T_0 = Σρ + σ; T_{k+1} = T_k + colSeg_k − rowSeg_k
         float tk = sigma, dA = 0f;
         for (int i = 0; i < len; i++) tk += bf.rho[i];
@@ -382,29 +365,25 @@ final class SsdChunkedBackward {
      * dx_j += dX_j + w_j·U_j (written to the caller's dx), dw_j = x_j·U_j → dΔ_j and the segment
      * sums of the last row; returns Σ dY·x (the chunk's share of dD).
      */
-    private static float epilogue(SsdProblem q, Buffers bf, int bi, int hh, int c0, int len, int pp, boolean direct,
-                                  float[] xa, int xo, int xs, float[] dya, int dyo, int dys, boolean dsZero) {
+    private static float epilogue(SsdProblem q, Buffers bf, int bi, int hh, int c0, int len, int pp, boolean dsZero) {
         int p = q.p;
         FloatVector dd = FloatVector.zero(F);
         float lastRow = 0f;
         for (int j = 0; j < len; j++) {
             FloatVector wj = FloatVector.broadcast(F, bf.w[j]), dw = FloatVector.zero(F);
-            int xr = xo + j * xs, dyr = dyo + j * dys, br = j * pp, dxr = q.dxAt(bi, c0 + j, hh);
+            int br = j * pp, dxr = q.dxAt(bi, c0 + j, hh);
             for (int v = 0; v < pp; v += L) {
-                FloatVector xv = FloatVector.fromArray(F, xa, xr + v);
+                FloatVector xv = FloatVector.fromArray(F, bf.xp, br + v);
                 FloatVector g = FloatVector.fromArray(F, bf.dxa, br + v);
                 if (!dsZero) {
                     FloatVector uv = FloatVector.fromArray(F, bf.u, br + v);
                     dw = uv.fma(xv, dw);
                     g = uv.fma(wj, g);
                 }
-                dd = FloatVector.fromArray(F, dya, dyr + v).fma(xv, dd);
-                if (direct) FloatVector.fromArray(F, q.dx, dxr + v).add(g).intoArray(q.dx, dxr + v);
-                else g.intoArray(bf.dxa, br + v);
+                dd = FloatVector.fromArray(F, bf.dyp, br + v).fma(xv, dd);
+                g.intoArray(bf.dxa, br + v);
             }
-            if (!direct) {
-                for (int r = 0; r < p; r++) q.dx[dxr + r] += bf.dxa[br + r];
-            }
+            for (int r = 0; r < p; r++) q.dx[dxr + r] += bf.dxa[br + r];
             if (!dsZero) {
                 float dwj = dw.reduceLanes(VectorOperators.ADD);
                 bf.dDelta[j] += dwj * bf.row[j];

@@ -17,11 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why this shape: every product of the SSD forward and backward has one operand whose rows
  * are contiguous in the output's fast dimension (bm — the caller's rows or packed copies with
  * zero padding) and another read one scalar at a time (a — often a strided slice of the caller's
- * arrays, read in place). The micro-kernel keeps a 4 × 4-vector block of out in 16 registers and,
- * for each k, loads 4 vectors of bm and broadcasts 4 scalars of a: 16 FMAs for 8 loads, which
- * keeps both FMA pipes busy with registers to spare on AVX-512 (32 registers); with 256-bit
- * vectors (16 registers on AVX2) the same tile is 4 × 32 floats. Column and row remainders use
- * 4 × 1, 1 × 4 and 1 × 1 kernels. Vectors are never passed to another method: one that C2 does
+ * arrays, read in place). The main micro-kernel keeps a 6 × 4-vector block of out in 24
+ * registers and, for each k, loads 4 vectors of bm and broadcasts 6 scalars of a: 24 FMAs for 10
+ * loads, which keeps both FMA pipes of a Zen 5 core busy (measured 10–20 % faster than a 4 × 4
+ * tile on this machine; see docs/ssd.md). Row and column remainders use 4 × 4, 4 × 1, 1 × 4
+ * and 1 × 1 kernels. Vectors are never passed to another method: one that C2 does
  * not inline would box them on the heap.
  *
  * <p>These calls are the seam where a general GEMM kernel can later replace them: each is one
@@ -32,6 +32,12 @@ final class SsdGemm {
 
     private static final VectorSpecies<Float> F = KernelConfig.F;
     private static final int L = KernelConfig.LANES;
+    /**
+     * 6 × 4-vector tiles (24 accumulators) need 32 vector registers: AVX-512 has them, also for
+     * 256-bit vectors (AVX-512VL); an AVX2-only machine (preferred width 256) has 16 and gets the
+     * 4 × 4 tile, which spills a little there (not measured: this machine has AVX-512).
+     */
+    private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     /** The general entry: see the class comment. {@code w % LANES == 0}. */
     static void mm(float[] out, int oOff, int oRs, float beta, float[] in, int iOff, int iRs,
@@ -39,6 +45,14 @@ final class SsdGemm {
                    float[] bm, int bOff, int bRs,
                    int rows, int w, int k0, int k1) {
         int r = 0;
+        if (WIDE && w % (4 * L) == 0) {
+            for (; r + 6 <= rows; r += 6) {
+                for (int c = 0; c < w; c += 4 * L) {
+                    k6x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
+                            a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1);
+                }
+            }
+        }
         for (; r + 4 <= rows; r += 4) {
             int c = 0;
             for (; c + 4 * L <= w; c += 4 * L) {
@@ -61,6 +75,108 @@ final class SsdGemm {
                         k0, k1);
             }
         }
+    }
+
+    private static void k6x4(float[] out, int o, int oRs, float beta, float[] in, int io, int iRs,
+                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+        FloatVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;
+        if (beta == 0f) {
+            FloatVector z = FloatVector.zero(F);
+            s00 = s01 = s02 = s03 = z;
+            s10 = s11 = s12 = s13 = z;
+            s20 = s21 = s22 = s23 = z;
+            s30 = s31 = s32 = s33 = z;
+            s40 = s41 = s42 = s43 = z;
+            s50 = s51 = s52 = s53 = z;
+        } else {
+            FloatVector bv = FloatVector.broadcast(F, beta);
+            s00 = FloatVector.fromArray(F, in, io).mul(bv);
+            s01 = FloatVector.fromArray(F, in, io + L).mul(bv);
+            s02 = FloatVector.fromArray(F, in, io + 2 * L).mul(bv);
+            s03 = FloatVector.fromArray(F, in, io + 3 * L).mul(bv);
+            s10 = FloatVector.fromArray(F, in, io + iRs).mul(bv);
+            s11 = FloatVector.fromArray(F, in, io + iRs + L).mul(bv);
+            s12 = FloatVector.fromArray(F, in, io + iRs + 2 * L).mul(bv);
+            s13 = FloatVector.fromArray(F, in, io + iRs + 3 * L).mul(bv);
+            s20 = FloatVector.fromArray(F, in, io + 2 * iRs).mul(bv);
+            s21 = FloatVector.fromArray(F, in, io + 2 * iRs + L).mul(bv);
+            s22 = FloatVector.fromArray(F, in, io + 2 * iRs + 2 * L).mul(bv);
+            s23 = FloatVector.fromArray(F, in, io + 2 * iRs + 3 * L).mul(bv);
+            s30 = FloatVector.fromArray(F, in, io + 3 * iRs).mul(bv);
+            s31 = FloatVector.fromArray(F, in, io + 3 * iRs + L).mul(bv);
+            s32 = FloatVector.fromArray(F, in, io + 3 * iRs + 2 * L).mul(bv);
+            s33 = FloatVector.fromArray(F, in, io + 3 * iRs + 3 * L).mul(bv);
+            s40 = FloatVector.fromArray(F, in, io + 4 * iRs).mul(bv);
+            s41 = FloatVector.fromArray(F, in, io + 4 * iRs + L).mul(bv);
+            s42 = FloatVector.fromArray(F, in, io + 4 * iRs + 2 * L).mul(bv);
+            s43 = FloatVector.fromArray(F, in, io + 4 * iRs + 3 * L).mul(bv);
+            s50 = FloatVector.fromArray(F, in, io + 5 * iRs).mul(bv);
+            s51 = FloatVector.fromArray(F, in, io + 5 * iRs + L).mul(bv);
+            s52 = FloatVector.fromArray(F, in, io + 5 * iRs + 2 * L).mul(bv);
+            s53 = FloatVector.fromArray(F, in, io + 5 * iRs + 3 * L).mul(bv);
+        }
+        int a1 = a0 + aRs, a2 = a1 + aRs, a3 = a2 + aRs, a4 = a3 + aRs, a5 = a4 + aRs;
+        for (int k = k0; k < k1; k++) {
+            int bo = b0 + k * bRs, ak = k * aKs;
+            FloatVector b0v = FloatVector.fromArray(F, bm, bo);
+            FloatVector b1v = FloatVector.fromArray(F, bm, bo + L);
+            FloatVector b2v = FloatVector.fromArray(F, bm, bo + 2 * L);
+            FloatVector b3v = FloatVector.fromArray(F, bm, bo + 3 * L);
+            FloatVector v = FloatVector.broadcast(F, a[a0 + ak]);
+            s00 = v.fma(b0v, s00);
+            s01 = v.fma(b1v, s01);
+            s02 = v.fma(b2v, s02);
+            s03 = v.fma(b3v, s03);
+            v = FloatVector.broadcast(F, a[a1 + ak]);
+            s10 = v.fma(b0v, s10);
+            s11 = v.fma(b1v, s11);
+            s12 = v.fma(b2v, s12);
+            s13 = v.fma(b3v, s13);
+            v = FloatVector.broadcast(F, a[a2 + ak]);
+            s20 = v.fma(b0v, s20);
+            s21 = v.fma(b1v, s21);
+            s22 = v.fma(b2v, s22);
+            s23 = v.fma(b3v, s23);
+            v = FloatVector.broadcast(F, a[a3 + ak]);
+            s30 = v.fma(b0v, s30);
+            s31 = v.fma(b1v, s31);
+            s32 = v.fma(b2v, s32);
+            s33 = v.fma(b3v, s33);
+            v = FloatVector.broadcast(F, a[a4 + ak]);
+            s40 = v.fma(b0v, s40);
+            s41 = v.fma(b1v, s41);
+            s42 = v.fma(b2v, s42);
+            s43 = v.fma(b3v, s43);
+            v = FloatVector.broadcast(F, a[a5 + ak]);
+            s50 = v.fma(b0v, s50);
+            s51 = v.fma(b1v, s51);
+            s52 = v.fma(b2v, s52);
+            s53 = v.fma(b3v, s53);
+        }
+        s00.intoArray(out, o);
+        s01.intoArray(out, o + L);
+        s02.intoArray(out, o + 2 * L);
+        s03.intoArray(out, o + 3 * L);
+        s10.intoArray(out, o + oRs);
+        s11.intoArray(out, o + oRs + L);
+        s12.intoArray(out, o + oRs + 2 * L);
+        s13.intoArray(out, o + oRs + 3 * L);
+        s20.intoArray(out, o + 2 * oRs);
+        s21.intoArray(out, o + 2 * oRs + L);
+        s22.intoArray(out, o + 2 * oRs + 2 * L);
+        s23.intoArray(out, o + 2 * oRs + 3 * L);
+        s30.intoArray(out, o + 3 * oRs);
+        s31.intoArray(out, o + 3 * oRs + L);
+        s32.intoArray(out, o + 3 * oRs + 2 * L);
+        s33.intoArray(out, o + 3 * oRs + 3 * L);
+        s40.intoArray(out, o + 4 * oRs);
+        s41.intoArray(out, o + 4 * oRs + L);
+        s42.intoArray(out, o + 4 * oRs + 2 * L);
+        s43.intoArray(out, o + 4 * oRs + 3 * L);
+        s50.intoArray(out, o + 5 * oRs);
+        s51.intoArray(out, o + 5 * oRs + L);
+        s52.intoArray(out, o + 5 * oRs + 2 * L);
+        s53.intoArray(out, o + 5 * oRs + 3 * L);
     }
 
     private static void k4x4(float[] out, int o, int oRs, float beta, float[] in, int io, int iRs,
