@@ -93,15 +93,17 @@ class ActivationsTest {
                 float[] xi = x.clone();
                 Activations.forward(f, xi, 0, stride, xi, 0, stride, rows, cols, null);       // in place
                 for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) assertEquals(y[r * stride + c], xi[r * stride + c]);
-                // a long flat run split over two threads equals one thread
+                // a long flat run split over two threads equals one thread, up to the few ulp between
+                // the vector exp and the scalar tail: where a split falls decides which elements
+                // land in a scalar tail, so bitwise equality is not promised
                 float[] big = TestArrays.uniform(rng, 100_003, -5, 5), y1 = new float[big.length], y2 = new float[big.length];
                 Activations.forward(f, y1, 0, big, 0, big.length, null);
                 Activations.forward(f, y2, 0, big, 0, big.length, pool);
-                assertArrayEquals(y1, y2);
+                TestArrays.assertClose(f + " forward 1 vs 2 threads", y1, y2, 1e-30, 1e-6);
                 float[] d1 = new float[big.length], d2 = new float[big.length];
                 Activations.backward(f, d1, 0, big, 0, big, 0, big.length, null);
                 Activations.backward(f, d2, 0, big, 0, big, 0, big.length, pool);
-                assertArrayEquals(d1, d2);
+                TestArrays.assertClose(f + " backward 1 vs 2 threads", d1, d2, 1e-30, 1e-6);
             }
         } finally {
             pool.shutdown();
