@@ -4,8 +4,8 @@ import dev.ssm4j.kernels.Parallel;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * Runs a backward pass split into one part per thread, each part owning a contiguous range of
- * tasks (a task is one batch row × channel block). du, dΔ, dz and dh0 belong to exactly one task,
+ * Runs a backward pass split into parts (one with one thread, four per thread otherwise), each
+ * part owning a contiguous range of tasks (a task is one batch row × channel block). du, dΔ, dz and dh0 belong to exactly one task,
  * so every part writes them straight into the caller's buffers. dA, dD and dΔbias are sums over
  * batch rows and dB, dC sums over channels, so two tasks can add to the same element: part 0
  * accumulates into the caller's buffers, every other part into private zeroed buffers (the
@@ -28,7 +28,10 @@ final class GradParts {
 
     static void run(ScanGrads gr, ForkJoinPool pool, int tasks, PartBody body) {
         ScanSpec sp = gr.spec;
-        int parts = Math.min(Parallel.threads(pool), tasks);
+        // Four parts per thread (like Parallel.forRange) so that work stealing can even out threads
+        // that get less CPU than others; each extra part costs one zeroed set of shared gradients.
+        int threads = Parallel.threads(pool);
+        int parts = threads == 1 ? 1 : Math.min(4 * threads, tasks);
         Sink[] sinks = new Sink[parts];
         Sink own = new Sink();
         own.dA = gr.dA; own.dAOff = gr.dAOff;

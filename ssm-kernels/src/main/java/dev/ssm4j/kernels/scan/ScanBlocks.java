@@ -82,11 +82,6 @@ final class ScanBlocks {
         }
     }
 
-    /** a[off …] += v on the lanes in use. */
-    static void addInto(FloatVector v, float[] a, int off, VectorMask<Float> m, boolean full) {
-        store(load(a, off, m, full).add(v), a, off, m, full);
-    }
-
     static FloatVector load(float[] a, int off, VectorMask<Float> m, boolean full) {
         return full ? FloatVector.fromArray(F, a, off) : FloatVector.fromArray(F, a, off, m);
     }
