@@ -56,11 +56,11 @@ final class GemmKernel {
     }
 
     /**
-     * tile (MR × NR, row-major) = Ap · Bp over kc steps, where Ap holds A's sliver as kc groups of MR
-     * values ({@code ap[aOff + p·MR + i]} = A(i, p)) and Bp holds B's sliver as kc rows of NR values
-     * ({@code bp[bOff + p·NR + j]} = B(p, j)).
+     * tile (MR × NR, row-major) = A · Bp over kc steps: row r of A's sliver is {@code a[a_r + p]}
+     * (p &lt; kc; rows in place in the caller's matrix, or in a packed block), and Bp holds B's
+     * sliver as kc rows of NR values ({@code bp[bOff + p·NR + j]} = B(p, j)).
      */
-    static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] tile) {
+    static void kernel(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, float[] bp, int bOff, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z,
                 c10 = z, c11 = z, c12 = z, c13 = z,
@@ -68,22 +68,22 @@ final class GemmKernel {
                 c30 = z, c31 = z, c32 = z, c33 = z,
                 c40 = z, c41 = z, c42 = z, c43 = z;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * MR;
+            int bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02); c03 = a.fma(b3, c03);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12); c13 = a.fma(b3, c13);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22); c23 = a.fma(b3, c23);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32); c33 = a.fma(b3, c33);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41); c42 = a.fma(b2, c42); c43 = a.fma(b3, c43);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
         }
         c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L); c03.intoArray(tile, 3 * L);
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + L); c12.intoArray(tile, NR + 2 * L); c13.intoArray(tile, NR + 3 * L);

@@ -70,18 +70,24 @@ final class GemmPacked {
                     int sliverRuns = threads == 1 ? 1 : Math.min(slivers, Math.max(1, (4 * threads + icBlocks - 1) / icBlocks));
                     Parallel.forRange(pool, icBlocks * sliverRuns, 1, (t0, t1) -> {
                         GemmScratch sc = GemmScratch.local();
-                        float[] ap = sc.packA(MC * kc);
+                        float[] ap = transA ? sc.packA(MC * kc) : null;
                         int packed = -1;
                         for (int t = t0; t < t1; t++) {
                             int ib = t / sliverRuns, run = t % sliverRuns;
                             int ic = ib * MC, mc = Math.min(MC, m - ic);
-                            if (ib != packed) {
-                                GemmPack.packA(transA, a, aOff, lda, ic, mc, pcF, kc, ap);
-                                packed = ib;
-                            }
                             int sFrom = (int) ((long) slivers * run / sliverRuns);
                             int sTo = (int) ((long) slivers * (run + 1) / sliverRuns);
-                            macroKernel(kc, mc, ap, bp, sFrom, sTo, nc, alpha, betaNow, c, cOff + ic * ldc + jcF, ldc, sc.tile);
+                            if (transA) {
+                                if (ib != packed) {
+                                    GemmPack.packATransposed(a, aOff, lda, ic, mc, pcF, kc, ap);
+                                    packed = ib;
+                                }
+                                macroKernel(kc, mc, ap, 0, kc, bp, sFrom, sTo, nc, alpha, betaNow, c,
+                                        cOff + ic * ldc + jcF, ldc, sc.tile);
+                            } else {
+                                macroKernel(kc, mc, a, aOff + ic * lda + pcF, lda, bp, sFrom, sTo, nc, alpha, betaNow, c,
+                                        cOff + ic * ldc + jcF, ldc, sc.tile);
+                            }
                         }
                     });
                 }
@@ -91,14 +97,20 @@ final class GemmPacked {
         }
     }
 
-    /** All micro-tiles of one packed A block against B slivers [sFrom, sTo). cOff points at C(ic, jc). */
-    private static void macroKernel(int kc, int mc, float[] ap, float[] bp, int sFrom, int sTo, int nc,
+    /**
+     * All micro-tiles of one block of A (mc rows; row i at {@code a[aBase + i·ldA …]}) against B
+     * slivers [sFrom, sTo). cOff points at C(ic, jc). An edge sliver of A (mr &lt; MR rows) repeats
+     * its last row in the missing ones: they are computed and not stored.
+     */
+    private static void macroKernel(int kc, int mc, float[] a, int aBase, int ldA, float[] bp, int sFrom, int sTo, int nc,
             float alpha, float beta, float[] c, int cOff, int ldc, float[] tile) {
         for (int s = sFrom; s < sTo; s++) {
             int jr = s * NR, nr = Math.min(NR, nc - jr), bOff = s * NR * kc;
             for (int ir = 0; ir < mc; ir += MR) {
-                GemmKernel.kernel(kc, ap, ir * kc, bp, bOff, tile);
-                GemmKernel.update(tile, NR, Math.min(MR, mc - ir), nr, alpha, beta, c, cOff + ir * ldc + jr, ldc);
+                int mr = Math.min(MR, mc - ir), r0 = aBase + ir * ldA;
+                GemmKernel.kernel(kc, a, r0, r0 + Math.min(1, mr - 1) * ldA, r0 + Math.min(2, mr - 1) * ldA,
+                        r0 + Math.min(3, mr - 1) * ldA, r0 + Math.min(4, mr - 1) * ldA, bp, bOff, tile);
+                GemmKernel.update(tile, NR, mr, nr, alpha, beta, c, cOff + ir * ldc + jr, ldc);
             }
         }
     }
