@@ -8,29 +8,31 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The register-tiled micro-kernel of the packed GEMM and the update of C from its result.
  *
- * <h2>Micro-tile: MR × NR = 8 × 3 vectors</h2>
- * One call multiplies a packed MR × kc sliver of A by a packed kc × NR sliver of B and leaves the
- * MR × NR product in a small row-major tile. Per step p of the loop it loads NR/L = 3 vectors of
- * B (row p of the sliver), broadcasts each of the MR = 8 values of A's column p, and does
- * 8 × 3 = 24 independent FMAs into 24 accumulators. Registers: 24 accumulators + 3 B vectors +
- * 1 broadcast = 28 of the 32 vector registers of AVX-512 (zmm0–31; C2 also uses 32 ymm registers
- * when AVX-512VL is present). 24 independent chains hide the 4-cycle FMA latency at 2 FMAs per
- * cycle, and the 11 loads per 24 FMAs stay under the 2 loads per cycle the core can issue; the
- * broadcasts fold into {@code vbroadcastss zmm, [mem]}, which needs no shuffle port.
+ * <h2>Micro-tile: MR × NR = 5 rows × 4 vectors</h2>
+ * One call multiplies an MR × kc sliver of A (five row offsets into an array: A in place, or a
+ * packed block) by a packed kc × NR sliver of B and leaves the MR × NR product in a small
+ * row-major tile. Per step p it loads the NR/L = 4 vectors of row p of B's sliver, broadcasts
+ * A(r, p) for each of the 5 rows, and does 5 × 4 = 20 independent FMAs into 20 accumulators:
+ * 9 loads per 20 FMAs (the core issues 2 of each per cycle), 20 chains to cover the 4-cycle FMA
+ * latency at 2 per cycle. The broadcasts fold into {@code vbroadcastss zmm, [mem]} (no shuffle port).
  *
- * <p>Measured alone on this machine (Zen 5, 16-lane species, panels in L1/L2): 8×3 ≈ 215 GFLOP/s,
- * within a few percent of the FMA peak (≈ 220 GFLOP/s); 6×4, 8×2 and 14×2 are as fast, 4×4 and
- * 5×3 a little slower. With 256-bit vectors (8 lanes) the same kernel reaches only ≈ 107 GFLOP/s:
- * Zen 5 executes 512-bit FMAs at full width, so the species is {@link KernelConfig#F} (512 bits
- * here) unless {@code -Dssm4j.gemm.bits=128|256|512} overrides it for GEMM alone.
+ * <p>Registers: 20 accumulators + 4 B vectors + up to 5 broadcasts = 29 ≤ 32 (AVX-512; C2 also has
+ * 32 ymm registers with AVX-512VL). The bound matters: C2's scheduler may hoist all broadcasts of
+ * a step to its top, and an 8 × 3 tile (24 + 3 + 8 = 35) then spilled two accumulators to the stack
+ * and ran at ~140 instead of ~200 GFLOP/s (seen in the disassembly). An AVX2-only CPU has 16 vector
+ * registers, where this tile would spill too.
+ *
+ * <p>Species: {@link KernelConfig#F} (512 bits on this Zen 5, which runs 512-bit FMAs at full
+ * width: ≈ 215 GFLOP/s for this kernel vs ≈ 107 with 256-bit vectors), unless
+ * {@code -Dssm4j.gemm.bits=128|256|512} overrides it for GEMM alone.
  *
  * <h2>Why the product goes to a tile and not straight into C</h2>
- * C2 stops inlining once a method's node count passes its budget; with 24 live vectors plus the
- * α/β update of C for every one of them, it gave up on the update helpers and boxed all 24
- * accumulators into heap objects (≈ 6 GFLOP/s instead of 200). Storing them raw into a tile keeps
- * the kernel small enough to compile as one unit. The extra store and load of 24 vectors per call is
- * nothing next to the 24·kc FMAs of the call. It also gives edge tiles (m or n not a multiple of
- * MR or NR) exactly the same arithmetic as full tiles.
+ * C2 stops inlining once a method's node count passes its budget; with the α/β update of C for each
+ * of the accumulators inline, it gave up on the update helpers and boxed every accumulator into a
+ * heap object (≈ 6 GFLOP/s instead of 200). Storing them raw into a tile keeps the kernel small
+ * enough to compile as one unit. The extra store and load of 20 vectors per call is nothing next to
+ * the 20·kc FMAs of the call. It also gives edge tiles (m or n not a multiple of MR or NR) exactly
+ * the same arithmetic as full tiles.
  */
 final class GemmKernel {
     private GemmKernel() {}
@@ -38,7 +40,7 @@ final class GemmKernel {
     /** The GEMM species: {@code -Dssm4j.gemm.bits} if set, else {@link KernelConfig#F}. */
     static final VectorSpecies<Float> S = pickSpecies();
     static final int L = S.length();
-    /** Rows of the micro-tile (values of A broadcast per step). */
+    /** Rows of the micro-tile (values of A broadcast per step); the kernel takes exactly this many row offsets. */
     static final int MR = 5;
     /** Vectors across the micro-tile. */
     static final int NV = 4;

@@ -7,29 +7,29 @@ import dev.ssm4j.kernels.Parallel;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * The cache-blocked, packed GEMM (the Goto/BLIS loop nest) around {@link GemmKernel#kernel}:
+ * The cache-blocked GEMM (the Goto/BLIS loop nest) around {@link GemmKernel#kernel}:
  *
  * <pre>
- * for jc in [0, n) step NC                      B block: KC × NC, packed once, shared by all threads (L3)
- *   for pc in [0, k) step KC
+ * for jc in [0, n) step NC                      B block kc × NC: packed once, shared by all threads (L3)
+ *   for pc in [0, k) step kc                    k cut into equal slabs of at most KC
  *     pack op(B)[pc:pc+kc, jc:jc+nc] → Bp       (in parallel over NR-slivers)
  *     parallel over tasks = (ic block, range of B slivers):
- *       pack op(A)[ic:ic+mc, pc:pc+kc] → Ap    A block: MC × KC, per thread (L2)
- *       for each B sliver jr (KC × NR, stays in L1 while …)
- *         for each A sliver ir (MR × KC, streamed from L2)
- *           tile = Ap[ir] · Bp[jr];  C[ir, jr] = α·tile + β'·C[ir, jr]   (β' = β on the first pc, then 1)
+ *       A block op(A)[ic:ic+MC, pc:pc+kc]       in place if transA = false, else packed row-major (L2)
+ *       for each B sliver jr (kc × NR, from L2)
+ *         for each MR-row sliver ir of the A block
+ *           tile = A[ir] · Bp[jr];  C[ir, jr] = α·tile + β'·C[ir, jr]   (β' = β on the first slab, then 1)
  * </pre>
  *
- * Blocking (16-lane vectors: MR = 8, NR = 48): KC = 256 so a B sliver (KC × NR × 4 B = 48 KB)
- * and the A sliver in use mostly live in the 48 KB L1 while it is reused by the MC/MR kernel calls
- * of its column; MC = 192 makes the A block 192 KB, well inside the 1 MB L2 next to the B slivers
- * streaming through; NC = 64·NR = 3072 makes the shared B block 3 MB (L3). Each C element is
- * loaded and stored once per KC steps of k. Values were picked by measurement (docs/gemm.md).
+ * Blocking (16-lane vectors: MR = 5, NR = 64): KC = 768 so C, which for the model's shapes comes
+ * from memory, is read and written once per 768 steps of k (deeper slabs measured faster up to
+ * 512–768); a B sliver is then 192 KB and lives in L2. MC = 100 makes the A block 300 KB, which
+ * fits the 1 MB L2 next to the B sliver in use. NC = 3072 makes the shared B block up to 9.4 MB
+ * (L3) and covers the model's widths in one block. Measurements in docs/gemm.md.
  *
- * <p>Threads: each task packs its own A block into its thread's scratch (a task is a contiguous
- * run of (ic block, sliver range) pairs and repacks A only when its ic block changes). Every element
- * of C is computed by exactly one task with the same operations in the same order whatever the
- * thread count, so results are bitwise identical for any pool.
+ * <p>Threads: a task is a contiguous run of (ic block, sliver range) pairs; with transA it packs its
+ * A block into its thread's scratch when its ic block changes. Every element of C is computed by
+ * exactly one task with the same operations in the same order whatever the thread count, so results
+ * are bitwise identical for any pool.
  */
 final class GemmPacked {
     private GemmPacked() {}
