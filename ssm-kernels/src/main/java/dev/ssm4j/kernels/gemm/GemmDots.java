@@ -17,9 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * for the mp ∈ {1, 4, 8} rows of X (a small L1-resident buffer, row stride k) against rows of a
  * weight W that is read once, in place: a float[], an f32 segment or a bf16 segment.
  *
- * <p>Each row of X keeps two accumulators (even and odd vectors along k) so that the FMA latency is
- * hidden even for one row; the kernels leave their sum, one unreduced vector per (row of X, row of
- * W), in a scratch block. Rows of W are taken L at a time, and the L vectors of a group are summed
+ * <p>With one row of X (mp = 1) the kernel keeps two accumulators (even and odd vectors along k)
+ * so that the FMA latency is hidden; with mp = 4 (8) it takes 4 (2) rows of W at a time, one
+ * accumulator per (row of X, row of W) — 16 independent chains, and each loaded vector of X serves
+ * 4 (2) FMAs, which keeps the loads (not the FMAs) from being the limit. The kernels leave one
+ * unreduced vector per (row of X, row of W) in a scratch block. Rows of W are taken L at a time, and the L vectors of a group are summed
  * across lanes all at once by {@link #reduce}: a transposing tree of two-vector permutes
  * ({@code selectFrom}, vpermt2ps) and adds, about 3 vector operations per row instead of ~15 dependent
  * scalar adds. The tree adds lane i to lane i + L/2, then i + L/4, … — the fixed pairwise order,
@@ -140,26 +142,36 @@ final class GemmDots {
         int kv = k - k % L, stride = L * L;
         for (int g = j0; g < j1; g += L) {
             int rows = Math.min(L, j1 - g);
-            for (int r = 0; r < rows; r++) {
-                int j = g + r, po = r * L;
+            // mp = 1: one row of W per call; mp = 4: four; mp = 8: two (16 accumulators each). A
+            // group's missing rows repeat its last row (computed, then overwritten with zeros below).
+            int step = mp == 1 ? 1 : mp == 4 ? 4 : 2;
+            for (int r = 0; r < rows; r += step) {
+                int last = g + rows - 1, ja = g + r, jb = Math.min(ja + 1, last), jc = Math.min(ja + 2, last),
+                        jd = Math.min(ja + 3, last), po = r * L;
                 switch (src.kind) {
                     case ARRAY -> {
-                        int wo = (int) (src.off + j * src.ld);
-                        if (mp == 1) dotA1(kv, xs, src.array, wo, part, po);
-                        else if (mp == 4) dotA4(kv, k, xs, src.array, wo, part, po, stride);
-                        else dotA8(kv, k, xs, src.array, wo, part, po, stride);
+                        float[] w = src.array;
+                        int wa = (int) (src.off + ja * src.ld);
+                        if (mp == 1) dotA1(kv, xs, w, wa, part, po);
+                        else if (mp == 4) dotA4(kv, k, xs, w, wa, (int) (src.off + jb * src.ld),
+                                (int) (src.off + jc * src.ld), (int) (src.off + jd * src.ld), part, po, stride);
+                        else dotA8(kv, k, xs, w, wa, (int) (src.off + jb * src.ld), part, po, stride);
                     }
                     case F32 -> {
-                        long wo = src.byteOff + j * src.ld * 4;
-                        if (mp == 1) dotF1(kv, xs, src.seg, wo, part, po);
-                        else if (mp == 4) dotF4(kv, k, xs, src.seg, wo, part, po, stride);
-                        else dotF8(kv, k, xs, src.seg, wo, part, po, stride);
+                        MemorySegment w = src.seg;
+                        long wa = src.byteOff + ja * src.ld * 4, rs = src.ld * 4;
+                        if (mp == 1) dotF1(kv, xs, w, wa, part, po);
+                        else if (mp == 4) dotF4(kv, k, xs, w, wa, src.byteOff + jb * rs, src.byteOff + jc * rs,
+                                src.byteOff + jd * rs, part, po, stride);
+                        else dotF8(kv, k, xs, w, wa, src.byteOff + jb * rs, part, po, stride);
                     }
                     default -> {
-                        long wo = src.byteOff + j * src.ld * 2;
-                        if (mp == 1) dotH1(kv, xs, src.seg, wo, part, po);
-                        else if (mp == 4) dotH4(kv, k, xs, src.seg, wo, part, po, stride);
-                        else dotH8(kv, k, xs, src.seg, wo, part, po, stride);
+                        MemorySegment w = src.seg;
+                        long wa = src.byteOff + ja * src.ld * 2, rs = src.ld * 2;
+                        if (mp == 1) dotH1(kv, xs, w, wa, part, po);
+                        else if (mp == 4) dotH4(kv, k, xs, w, wa, src.byteOff + jb * rs, src.byteOff + jc * rs,
+                                src.byteOff + jd * rs, part, po, stride);
+                        else dotH8(kv, k, xs, w, wa, src.byteOff + jb * rs, part, po, stride);
                     }
                 }
             }
@@ -201,9 +213,9 @@ final class GemmDots {
     }
 
     /*
-     * The kernels: part[po + i·stride …+L) = Σ over the first kv (a multiple of L) elements of
-     * X(i, ·) ⊙ w, as one unreduced vector (even-vector and odd-vector accumulators added). X row i
-     * starts at xs[i·k]. Three storage kinds × mp ∈ {1, 4, 8}; only the loads of w differ.
+     * The kernels: part[po + q·L + i·stride …+L) = Σ over the first kv (a multiple of L) elements of
+     * X(i, ·) ⊙ w_q, as one unreduced vector, for the q-th row of W passed in. X row i starts at
+     * xs[i·k]. Three storage kinds × mp ∈ {1, 4, 8}; only the loads of w differ.
      */
 
     // ---- float[] weights ---------------------------------------------------------------------------
@@ -213,82 +225,72 @@ final class GemmDots {
         int p = 0;
         for (; p + 2 * L <= kv; p += 2 * L) {
             s0 = FloatVector.fromArray(S, xs, p).fma(FloatVector.fromArray(S, w, wo + p), s0);
-            s1 = FloatVector.fromArray(S, xs, p + L).fma(FloatVector.fromArray(S, w, wo + p + L), s1);
+            s1 = FloatVector.fromArray(S, xs, p + L).fma(FloatVector.fromArray(S, w, wo + (p + L)), s1);
         }
         if (p < kv) s0 = FloatVector.fromArray(S, xs, p).fma(FloatVector.fromArray(S, w, wo + p), s0);
         s0.add(s1).intoArray(part, po);
     }
 
-    static void dotA4(int kv, int k, float[] xs, float[] w, int wo, float[] part, int po, int stride) {
+    /** 4 rows of W (at wa, wb, wc, wd) × 4 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotA4(int kv, int k, float[] xs, float[] w, int wa, int wb, int wc, int wd, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = FloatVector.fromArray(S, w, wo + p), v = FloatVector.fromArray(S, w, wo + p + L);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z,
+                a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = FloatVector.fromArray(S, w, wa + p);
+            FloatVector u1 = FloatVector.fromArray(S, w, wb + p);
+            FloatVector u2 = FloatVector.fromArray(S, w, wc + p);
+            FloatVector u3 = FloatVector.fromArray(S, w, wd + p);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01); a02 = x.fma(u2, a02); a03 = x.fma(u3, a03);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11); a12 = x.fma(u2, a12); a13 = x.fma(u3, a13);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21); a22 = x.fma(u2, a22); a23 = x.fma(u3, a23);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31); a32 = x.fma(u2, a32); a33 = x.fma(u3, a33);
         }
-        if (p < kv) {
-            FloatVector u = FloatVector.fromArray(S, w, wo + p);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L); a02.intoArray(part, po + 2 * L); a03.intoArray(part, po + 3 * L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride); a12.intoArray(part, po + 2 * L + stride); a13.intoArray(part, po + 3 * L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride); a22.intoArray(part, po + 2 * L + 2 * stride); a23.intoArray(part, po + 3 * L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride); a32.intoArray(part, po + 2 * L + 3 * stride); a33.intoArray(part, po + 3 * L + 3 * stride);
     }
 
-    static void dotA8(int kv, int k, float[] xs, float[] w, int wo, float[] part, int po, int stride) {
+    /** 2 rows of W (at wa, wb) × 8 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotA8(int kv, int k, float[] xs, float[] w, int wa, int wb, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = FloatVector.fromArray(S, w, wo + p), v = FloatVector.fromArray(S, w, wo + p + L);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            b4 = FloatVector.fromArray(S, xs, 4 * k + p + L).fma(v, b4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            b5 = FloatVector.fromArray(S, xs, 5 * k + p + L).fma(v, b5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            b6 = FloatVector.fromArray(S, xs, 6 * k + p + L).fma(v, b6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-            b7 = FloatVector.fromArray(S, xs, 7 * k + p + L).fma(v, b7);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z,
+                a40 = z, a41 = z, a50 = z, a51 = z, a60 = z, a61 = z, a70 = z, a71 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = FloatVector.fromArray(S, w, wa + p);
+            FloatVector u1 = FloatVector.fromArray(S, w, wb + p);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31);
+            x = FloatVector.fromArray(S, xs, 4 * k + p);
+            a40 = x.fma(u0, a40); a41 = x.fma(u1, a41);
+            x = FloatVector.fromArray(S, xs, 5 * k + p);
+            a50 = x.fma(u0, a50); a51 = x.fma(u1, a51);
+            x = FloatVector.fromArray(S, xs, 6 * k + p);
+            a60 = x.fma(u0, a60); a61 = x.fma(u1, a61);
+            x = FloatVector.fromArray(S, xs, 7 * k + p);
+            a70 = x.fma(u0, a70); a71 = x.fma(u1, a71);
         }
-        if (p < kv) {
-            FloatVector u = FloatVector.fromArray(S, w, wo + p);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
-        a4.add(b4).intoArray(part, po + 4 * stride);
-        a5.add(b5).intoArray(part, po + 5 * stride);
-        a6.add(b6).intoArray(part, po + 6 * stride);
-        a7.add(b7).intoArray(part, po + 7 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride);
+        a40.intoArray(part, po + 4 * stride); a41.intoArray(part, po + L + 4 * stride);
+        a50.intoArray(part, po + 5 * stride); a51.intoArray(part, po + L + 5 * stride);
+        a60.intoArray(part, po + 6 * stride); a61.intoArray(part, po + L + 6 * stride);
+        a70.intoArray(part, po + 7 * stride); a71.intoArray(part, po + L + 7 * stride);
     }
 
     // ---- f32 segments ------------------------------------------------------------------------------
@@ -304,76 +306,66 @@ final class GemmDots {
         s0.add(s1).intoArray(part, po);
     }
 
-    static void dotF4(int kv, int k, float[] xs, MemorySegment w, long wo, float[] part, int po, int stride) {
+    /** 4 rows of W (at wa, wb, wc, wd) × 4 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotF4(int kv, int k, float[] xs, MemorySegment w, long wa, long wb, long wc, long wd, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = FloatVector.fromMemorySegment(S, w, wo + 4L * p, LE), v = FloatVector.fromMemorySegment(S, w, wo + 4L * (p + L), LE);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z,
+                a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = FloatVector.fromMemorySegment(S, w, wa + 4L * p, LE);
+            FloatVector u1 = FloatVector.fromMemorySegment(S, w, wb + 4L * p, LE);
+            FloatVector u2 = FloatVector.fromMemorySegment(S, w, wc + 4L * p, LE);
+            FloatVector u3 = FloatVector.fromMemorySegment(S, w, wd + 4L * p, LE);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01); a02 = x.fma(u2, a02); a03 = x.fma(u3, a03);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11); a12 = x.fma(u2, a12); a13 = x.fma(u3, a13);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21); a22 = x.fma(u2, a22); a23 = x.fma(u3, a23);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31); a32 = x.fma(u2, a32); a33 = x.fma(u3, a33);
         }
-        if (p < kv) {
-            FloatVector u = FloatVector.fromMemorySegment(S, w, wo + 4L * p, LE);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L); a02.intoArray(part, po + 2 * L); a03.intoArray(part, po + 3 * L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride); a12.intoArray(part, po + 2 * L + stride); a13.intoArray(part, po + 3 * L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride); a22.intoArray(part, po + 2 * L + 2 * stride); a23.intoArray(part, po + 3 * L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride); a32.intoArray(part, po + 2 * L + 3 * stride); a33.intoArray(part, po + 3 * L + 3 * stride);
     }
 
-    static void dotF8(int kv, int k, float[] xs, MemorySegment w, long wo, float[] part, int po, int stride) {
+    /** 2 rows of W (at wa, wb) × 8 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotF8(int kv, int k, float[] xs, MemorySegment w, long wa, long wb, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = FloatVector.fromMemorySegment(S, w, wo + 4L * p, LE), v = FloatVector.fromMemorySegment(S, w, wo + 4L * (p + L), LE);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            b4 = FloatVector.fromArray(S, xs, 4 * k + p + L).fma(v, b4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            b5 = FloatVector.fromArray(S, xs, 5 * k + p + L).fma(v, b5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            b6 = FloatVector.fromArray(S, xs, 6 * k + p + L).fma(v, b6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-            b7 = FloatVector.fromArray(S, xs, 7 * k + p + L).fma(v, b7);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z,
+                a40 = z, a41 = z, a50 = z, a51 = z, a60 = z, a61 = z, a70 = z, a71 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = FloatVector.fromMemorySegment(S, w, wa + 4L * p, LE);
+            FloatVector u1 = FloatVector.fromMemorySegment(S, w, wb + 4L * p, LE);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31);
+            x = FloatVector.fromArray(S, xs, 4 * k + p);
+            a40 = x.fma(u0, a40); a41 = x.fma(u1, a41);
+            x = FloatVector.fromArray(S, xs, 5 * k + p);
+            a50 = x.fma(u0, a50); a51 = x.fma(u1, a51);
+            x = FloatVector.fromArray(S, xs, 6 * k + p);
+            a60 = x.fma(u0, a60); a61 = x.fma(u1, a61);
+            x = FloatVector.fromArray(S, xs, 7 * k + p);
+            a70 = x.fma(u0, a70); a71 = x.fma(u1, a71);
         }
-        if (p < kv) {
-            FloatVector u = FloatVector.fromMemorySegment(S, w, wo + 4L * p, LE);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
-        a4.add(b4).intoArray(part, po + 4 * stride);
-        a5.add(b5).intoArray(part, po + 5 * stride);
-        a6.add(b6).intoArray(part, po + 6 * stride);
-        a7.add(b7).intoArray(part, po + 7 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride);
+        a40.intoArray(part, po + 4 * stride); a41.intoArray(part, po + L + 4 * stride);
+        a50.intoArray(part, po + 5 * stride); a51.intoArray(part, po + L + 5 * stride);
+        a60.intoArray(part, po + 6 * stride); a61.intoArray(part, po + L + 6 * stride);
+        a70.intoArray(part, po + 7 * stride); a71.intoArray(part, po + L + 7 * stride);
     }
 
     // ---- bf16 segments -----------------------------------------------------------------------------
@@ -389,75 +381,65 @@ final class GemmDots {
         s0.add(s1).intoArray(part, po);
     }
 
-    static void dotH4(int kv, int k, float[] xs, MemorySegment w, long wo, float[] part, int po, int stride) {
+    /** 4 rows of W (at wa, wb, wc, wd) × 4 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotH4(int kv, int k, float[] xs, MemorySegment w, long wa, long wb, long wc, long wd, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = bf16(w, wo + 2L * p), v = bf16(w, wo + 2L * (p + L));
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z,
+                a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = bf16(w, wa + 2L * p);
+            FloatVector u1 = bf16(w, wb + 2L * p);
+            FloatVector u2 = bf16(w, wc + 2L * p);
+            FloatVector u3 = bf16(w, wd + 2L * p);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01); a02 = x.fma(u2, a02); a03 = x.fma(u3, a03);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11); a12 = x.fma(u2, a12); a13 = x.fma(u3, a13);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21); a22 = x.fma(u2, a22); a23 = x.fma(u3, a23);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31); a32 = x.fma(u2, a32); a33 = x.fma(u3, a33);
         }
-        if (p < kv) {
-            FloatVector u = bf16(w, wo + 2L * p);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L); a02.intoArray(part, po + 2 * L); a03.intoArray(part, po + 3 * L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride); a12.intoArray(part, po + 2 * L + stride); a13.intoArray(part, po + 3 * L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride); a22.intoArray(part, po + 2 * L + 2 * stride); a23.intoArray(part, po + 3 * L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride); a32.intoArray(part, po + 2 * L + 3 * stride); a33.intoArray(part, po + 3 * L + 3 * stride);
     }
 
-    static void dotH8(int kv, int k, float[] xs, MemorySegment w, long wo, float[] part, int po, int stride) {
+    /** 2 rows of W (at wa, wb) × 8 rows of X: 16 accumulators, one per (row of X, row of W). */
+    static void dotH8(int kv, int k, float[] xs, MemorySegment w, long wa, long wb, float[] part, int po, int stride) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
-        int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
-            FloatVector u = bf16(w, wo + 2L * p), v = bf16(w, wo + 2L * (p + L));
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            b0 = FloatVector.fromArray(S, xs, p + L).fma(v, b0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            b1 = FloatVector.fromArray(S, xs, k + p + L).fma(v, b1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            b2 = FloatVector.fromArray(S, xs, 2 * k + p + L).fma(v, b2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            b3 = FloatVector.fromArray(S, xs, 3 * k + p + L).fma(v, b3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            b4 = FloatVector.fromArray(S, xs, 4 * k + p + L).fma(v, b4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            b5 = FloatVector.fromArray(S, xs, 5 * k + p + L).fma(v, b5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            b6 = FloatVector.fromArray(S, xs, 6 * k + p + L).fma(v, b6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-            b7 = FloatVector.fromArray(S, xs, 7 * k + p + L).fma(v, b7);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z,
+                a40 = z, a41 = z, a50 = z, a51 = z, a60 = z, a61 = z, a70 = z, a71 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector u0 = bf16(w, wa + 2L * p);
+            FloatVector u1 = bf16(w, wb + 2L * p);
+            FloatVector x;
+            x = FloatVector.fromArray(S, xs, p);
+            a00 = x.fma(u0, a00); a01 = x.fma(u1, a01);
+            x = FloatVector.fromArray(S, xs, k + p);
+            a10 = x.fma(u0, a10); a11 = x.fma(u1, a11);
+            x = FloatVector.fromArray(S, xs, 2 * k + p);
+            a20 = x.fma(u0, a20); a21 = x.fma(u1, a21);
+            x = FloatVector.fromArray(S, xs, 3 * k + p);
+            a30 = x.fma(u0, a30); a31 = x.fma(u1, a31);
+            x = FloatVector.fromArray(S, xs, 4 * k + p);
+            a40 = x.fma(u0, a40); a41 = x.fma(u1, a41);
+            x = FloatVector.fromArray(S, xs, 5 * k + p);
+            a50 = x.fma(u0, a50); a51 = x.fma(u1, a51);
+            x = FloatVector.fromArray(S, xs, 6 * k + p);
+            a60 = x.fma(u0, a60); a61 = x.fma(u1, a61);
+            x = FloatVector.fromArray(S, xs, 7 * k + p);
+            a70 = x.fma(u0, a70); a71 = x.fma(u1, a71);
         }
-        if (p < kv) {
-            FloatVector u = bf16(w, wo + 2L * p);
-            a0 = FloatVector.fromArray(S, xs, p).fma(u, a0);
-            a1 = FloatVector.fromArray(S, xs, k + p).fma(u, a1);
-            a2 = FloatVector.fromArray(S, xs, 2 * k + p).fma(u, a2);
-            a3 = FloatVector.fromArray(S, xs, 3 * k + p).fma(u, a3);
-            a4 = FloatVector.fromArray(S, xs, 4 * k + p).fma(u, a4);
-            a5 = FloatVector.fromArray(S, xs, 5 * k + p).fma(u, a5);
-            a6 = FloatVector.fromArray(S, xs, 6 * k + p).fma(u, a6);
-            a7 = FloatVector.fromArray(S, xs, 7 * k + p).fma(u, a7);
-        }
-        a0.add(b0).intoArray(part, po);
-        a1.add(b1).intoArray(part, po + stride);
-        a2.add(b2).intoArray(part, po + 2 * stride);
-        a3.add(b3).intoArray(part, po + 3 * stride);
-        a4.add(b4).intoArray(part, po + 4 * stride);
-        a5.add(b5).intoArray(part, po + 5 * stride);
-        a6.add(b6).intoArray(part, po + 6 * stride);
-        a7.add(b7).intoArray(part, po + 7 * stride);
+        a00.intoArray(part, po); a01.intoArray(part, po + L);
+        a10.intoArray(part, po + stride); a11.intoArray(part, po + L + stride);
+        a20.intoArray(part, po + 2 * stride); a21.intoArray(part, po + L + 2 * stride);
+        a30.intoArray(part, po + 3 * stride); a31.intoArray(part, po + L + 3 * stride);
+        a40.intoArray(part, po + 4 * stride); a41.intoArray(part, po + L + 4 * stride);
+        a50.intoArray(part, po + 5 * stride); a51.intoArray(part, po + L + 5 * stride);
+        a60.intoArray(part, po + 6 * stride); a61.intoArray(part, po + L + 6 * stride);
+        a70.intoArray(part, po + 7 * stride); a71.intoArray(part, po + L + 7 * stride);
     }
 }

@@ -8,29 +8,31 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The register-tiled micro-kernel of the packed GEMM and the update of C from its result.
  *
- * <h2>Micro-tile: MR × NR = 8 × 3 vectors</h2>
- * One call multiplies a packed MR × kc sliver of A by a packed kc × NR sliver of B and leaves the
- * MR × NR product in a small row-major tile. Per step p of the loop it loads NR/L = 3 vectors of
- * B (row p of the sliver), broadcasts each of the MR = 8 values of A's column p, and does
- * 8 × 3 = 24 independent FMAs into 24 accumulators. Registers: 24 accumulators + 3 B vectors +
- * 1 broadcast = 28 of the 32 vector registers of AVX-512 (zmm0–31; C2 also uses 32 ymm registers
- * when AVX-512VL is present). 24 independent chains hide the 4-cycle FMA latency at 2 FMAs per
- * cycle, and the 11 loads per 24 FMAs stay under the 2 loads per cycle the core can issue; the
- * broadcasts fold into {@code vbroadcastss zmm, [mem]}, which needs no shuffle port.
+ * <h2>Micro-tile: MR × NR = 5 rows × 4 vectors</h2>
+ * One call multiplies an MR × kc sliver of A (five row offsets into an array: A in place, or a
+ * packed block) by a packed kc × NR sliver of B and leaves the MR × NR product in a small
+ * row-major tile. Per step p it loads the NR/L = 4 vectors of row p of B's sliver, broadcasts
+ * A(r, p) for each of the 5 rows, and does 5 × 4 = 20 independent FMAs into 20 accumulators:
+ * 9 loads per 20 FMAs (the core issues 2 of each per cycle), 20 chains to cover the 4-cycle FMA
+ * latency at 2 per cycle. The broadcasts fold into {@code vbroadcastss zmm, [mem]} (no shuffle port).
  *
- * <p>Measured alone on this machine (Zen 5, 16-lane species, panels in L1/L2): 8×3 ≈ 215 GFLOP/s,
- * within a few percent of the FMA peak (≈ 220 GFLOP/s); 6×4, 8×2 and 14×2 are as fast, 4×4 and
- * 5×3 a little slower. With 256-bit vectors (8 lanes) the same kernel reaches only ≈ 107 GFLOP/s:
- * Zen 5 executes 512-bit FMAs at full width, so the species is {@link KernelConfig#F} (512 bits
- * here) unless {@code -Dssm4j.gemm.bits=128|256|512} overrides it for GEMM alone.
+ * <p>Registers: 20 accumulators + 4 B vectors + up to 5 broadcasts = 29 ≤ 32 (AVX-512; C2 also has
+ * 32 ymm registers with AVX-512VL). The bound matters: C2's scheduler may hoist all broadcasts of
+ * a step to its top, and an 8 × 3 tile (24 + 3 + 8 = 35) then spilled two accumulators to the stack
+ * and ran at ~140 instead of ~200 GFLOP/s (seen in the disassembly). An AVX2-only CPU has 16 vector
+ * registers, where this tile would spill too.
+ *
+ * <p>Species: {@link KernelConfig#F} (512 bits on this Zen 5, which runs 512-bit FMAs at full
+ * width: ≈ 215 GFLOP/s for this kernel vs ≈ 107 with 256-bit vectors), unless
+ * {@code -Dssm4j.gemm.bits=128|256|512} overrides it for GEMM alone.
  *
  * <h2>Why the product goes to a tile and not straight into C</h2>
- * C2 stops inlining once a method's node count passes its budget; with 24 live vectors plus the
- * α/β update of C for every one of them, it gave up on the update helpers and boxed all 24
- * accumulators into heap objects (≈ 6 GFLOP/s instead of 200). Storing them raw into a tile keeps
- * the kernel small enough to compile as one unit. The extra store and load of 24 vectors per call is
- * nothing next to the 24·kc FMAs of the call. It also gives edge tiles (m or n not a multiple of
- * MR or NR) exactly the same arithmetic as full tiles.
+ * C2 stops inlining once a method's node count passes its budget; with the α/β update of C for each
+ * of the accumulators inline, it gave up on the update helpers and boxed every accumulator into a
+ * heap object (≈ 6 GFLOP/s instead of 200). Storing them raw into a tile keeps the kernel small
+ * enough to compile as one unit. The extra store and load of 20 vectors per call is nothing next to
+ * the 20·kc FMAs of the call. It also gives edge tiles (m or n not a multiple of MR or NR) exactly
+ * the same arithmetic as full tiles.
  */
 final class GemmKernel {
     private GemmKernel() {}
@@ -38,10 +40,10 @@ final class GemmKernel {
     /** The GEMM species: {@code -Dssm4j.gemm.bits} if set, else {@link KernelConfig#F}. */
     static final VectorSpecies<Float> S = pickSpecies();
     static final int L = S.length();
-    /** Rows of the micro-tile (values of A broadcast per step). */
-    static final int MR = 8;
+    /** Rows of the micro-tile (values of A broadcast per step); the kernel takes exactly this many row offsets. */
+    static final int MR = 5;
     /** Vectors across the micro-tile. */
-    static final int NV = 3;
+    static final int NV = 4;
     /** Columns of the micro-tile. */
     static final int NR = NV * L;
 
@@ -56,46 +58,40 @@ final class GemmKernel {
     }
 
     /**
-     * tile (MR × NR, row-major) = Ap · Bp over kc steps, where Ap holds A's sliver as kc groups of MR
-     * values ({@code ap[aOff + p·MR + i]} = A(i, p)) and Bp holds B's sliver as kc rows of NR values
-     * ({@code bp[bOff + p·NR + j]} = B(p, j)).
+     * tile (MR × NR, row-major) = A · Bp over kc steps: row r of A's sliver is {@code a[a_r + p]}
+     * (p &lt; kc; rows in place in the caller's matrix, or in a packed block), and Bp holds B's
+     * sliver as kc rows of NR values ({@code bp[bOff + p·NR + j]} = B(p, j)).
      */
-    static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] tile) {
+    static void kernel(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, float[] bp, int bOff, float[] tile) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z,
-                c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z,
-                c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z,
+                c10 = z, c11 = z, c12 = z, c13 = z,
+                c20 = z, c21 = z, c22 = z, c23 = z,
+                c30 = z, c31 = z, c32 = z, c33 = z,
+                c40 = z, c41 = z, c42 = z, c43 = z;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * MR;
+            int bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41); c42 = a.fma(b2, c42);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51); c52 = a.fma(b2, c52);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60); c61 = a.fma(b1, c61); c62 = a.fma(b2, c62);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70); c71 = a.fma(b1, c71); c72 = a.fma(b2, c72);
+            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
         }
-        c00.intoArray(tile, 0);           c01.intoArray(tile, L);               c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, NR);          c11.intoArray(tile, NR + L);          c12.intoArray(tile, NR + 2 * L);
-        c20.intoArray(tile, 2 * NR);      c21.intoArray(tile, 2 * NR + L);      c22.intoArray(tile, 2 * NR + 2 * L);
-        c30.intoArray(tile, 3 * NR);      c31.intoArray(tile, 3 * NR + L);      c32.intoArray(tile, 3 * NR + 2 * L);
-        c40.intoArray(tile, 4 * NR);      c41.intoArray(tile, 4 * NR + L);      c42.intoArray(tile, 4 * NR + 2 * L);
-        c50.intoArray(tile, 5 * NR);      c51.intoArray(tile, 5 * NR + L);      c52.intoArray(tile, 5 * NR + 2 * L);
-        c60.intoArray(tile, 6 * NR);      c61.intoArray(tile, 6 * NR + L);      c62.intoArray(tile, 6 * NR + 2 * L);
-        c70.intoArray(tile, 7 * NR);      c71.intoArray(tile, 7 * NR + L);      c72.intoArray(tile, 7 * NR + 2 * L);
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L); c03.intoArray(tile, 3 * L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L); c12.intoArray(tile, NR + 2 * L); c13.intoArray(tile, NR + 3 * L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L); c22.intoArray(tile, 2 * NR + 2 * L); c23.intoArray(tile, 2 * NR + 3 * L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L); c32.intoArray(tile, 3 * NR + 2 * L); c33.intoArray(tile, 3 * NR + 3 * L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L); c42.intoArray(tile, 4 * NR + 2 * L); c43.intoArray(tile, 4 * NR + 3 * L);
     }
 
     /**

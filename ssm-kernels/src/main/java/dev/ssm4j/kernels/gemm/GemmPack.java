@@ -9,41 +9,42 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Packing: copies a block of op(A) or op(B) into the order the micro-kernel reads it, so that the
- * kernel's loads are unit-stride whatever the transposes and leading dimensions, and edge slivers
- * are zero-padded to full MR / NR (the kernel never needs a remainder case).
+ * Packing: copies a block of op(B) (and, for transA, of op(A)) into the order the micro-kernel
+ * reads it, so that the kernel's loads are unit-stride whatever the transposes and leading
+ * dimensions.
  *
  * <pre>
- * packed A block (mc × kc), sliver s = rows [s·MR, s·MR+MR):  ap[s·MR·kc + p·MR + i] = op(A)(i0 + s·MR + i, p0 + p)
  * packed B block (kc × nc), sliver s = cols [s·NR, s·NR+NR):  bp[s·NR·kc + p·NR + j] = op(B)(p0 + p, j0 + s·NR + j)
+ * packed A block (transA only, mc × kc):                       ap[i·kc + p]            = op(A)(i0 + i, p0 + p)
  * </pre>
- * Rows of A beyond m and columns of B beyond n are written as 0.
+ * Columns of B beyond n are written as 0, so the kernel never needs a remainder case in n. A is
+ * read by rows (MR row pointers), in place when transA = false: its rows are already contiguous
+ * along k, and a block of them stays in L2 while B's slivers pass.
  */
 final class GemmPack {
     private GemmPack() {}
 
-    /** Packs op(A)[i0 : i0+mc, p0 : p0+kc] into {@code ap} (mc rounded up to MR, zero rows). */
-    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
-        for (int s = 0; s * MR < mc; s++) {
-            int mr = Math.min(MR, mc - s * MR), base = s * MR * kc, row0 = i0 + s * MR;
-            if (!transA) {
-                // Row i of op(A) is contiguous along p: read rows, write every MR-th slot.
-                for (int i = 0; i < mr; i++) {
-                    int src = aOff + (row0 + i) * lda + p0;
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + i] = a[src + p];
-                }
-            } else {
-                // op(A)(i, p) = a[p·lda + i]: for each p the mr values are contiguous.
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + row0, dst = base + p * MR;
-                    for (int i = 0; i < mr; i++) ap[dst + i] = a[src + i];
-                }
+    /**
+     * transA only: copies op(A)[i0 : i0+mc, p0 : p0+kc] (op(A)(i, p) = a[aOff + p·lda + i]) into
+     * {@code ap} as mc rows of kc ({@code ap[i·kc + p]}), so the kernel reads it like an untransposed A.
+     * Each step p reads mc contiguous values of A and writes them kc apart.
+     */
+    static void packATransposed(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+        int p = 0;
+        // Four steps of p at a time: four read streams, and each row of ap gets 4 adjacent values per visit.
+        for (; p + 4 <= kc; p += 4) {
+            int s0 = aOff + (p0 + p) * lda + i0, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda;
+            for (int i = 0; i < mc; i++) {
+                int d = i * kc + p;
+                ap[d] = a[s0 + i];
+                ap[d + 1] = a[s1 + i];
+                ap[d + 2] = a[s2 + i];
+                ap[d + 3] = a[s3 + i];
             }
-            if (mr < MR) {
-                for (int p = 0; p < kc; p++) {
-                    for (int i = mr; i < MR; i++) ap[base + p * MR + i] = 0f;
-                }
-            }
+        }
+        for (; p < kc; p++) {
+            int src = aOff + (p0 + p) * lda + i0;
+            for (int i = 0; i < mc; i++) ap[i * kc + p] = a[src + i];
         }
     }
 
