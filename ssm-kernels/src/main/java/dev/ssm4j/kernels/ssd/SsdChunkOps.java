@@ -192,12 +192,13 @@ final class SsdChunkOps {
 
     /** Internal Sᵀ (n, pp) → public (p, n), written (add = false) or added. */
     static void stateOut(float[] src, int sOff, int pp, int p, int n, float[] dst, int off, boolean add) {
+        if (!add) {
+            SsdTranspose.transpose(src, sOff, pp, p, n, dst, off, n, false);
+            return;
+        }
         for (int r = 0; r < p; r++) {
             int row = off + r * n;
-            for (int k = 0; k < n; k++) {
-                float v = src[sOff + k * pp + r];
-                dst[row + k] = add ? dst[row + k] + v : v;
-            }
+            for (int k = 0; k < n; k++) dst[row + k] += src[sOff + k * pp + r];
         }
     }
 }
