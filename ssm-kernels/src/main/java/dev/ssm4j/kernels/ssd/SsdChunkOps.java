@@ -172,14 +172,6 @@ final class SsdChunkOps {
         }
     }
 
-    /** rows [0, len) of a (·, width) strided tensor into dst (len, ld), zero-padded to ld. */
-    static void packRows(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
-        for (int j = 0; j < len; j++) {
-            System.arraycopy(src, off + j * stride, dst, j * ld, width);
-            Arrays.fill(dst, j * ld + width, j * ld + ld, 0f);
-        }
-    }
-
     /** Transpose: dst[k][j] = src[off + j·stride + k] for k &lt; width, j &lt; len; columns [len, lp) zeroed. */
     static void packTransposed(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
         SsdTranspose.transpose(src, off, stride, width, len, dst, ld);
