@@ -41,6 +41,11 @@ public final class SsdBench implements Command {
                   --batch B          rows, default 1 (step: rows decoded per call, default 1)
                   --heads H --head-dim P --state N --groups G --chunk Q
                                      default 24, 64, 128, 1, 64 (a Mamba-2 layer of width 768)
+                  --timer T          jmh (default): JMH wall-clock time per call, short settings;
+                                     cpu: in-process, the calling thread's CPU time per call (best of
+                                     --reps calls after a JIT warm-up) — steadier on a shared machine,
+                                     one thread only
+                  --reps R           calls timed with --timer cpu, default 10
                   --json             JSON lines instead of a table
                 Environment: SSM_BENCH_QUICK=1 shortens every measurement (smoke test only).""";
     }
@@ -54,6 +59,8 @@ public final class SsdBench implements Command {
         int b = args.integer("batch", 1), h = args.integer("heads", 24), p = args.integer("head-dim", 64);
         int n = args.integer("state", 128), g = args.integer("groups", 1), q = args.integer("chunk", 64);
         int[] backLengths = args.intList("backward-lengths", null);
+        String timer = args.string("timer", "jmh");
+        int reps = args.integer("reps", 10);
         boolean json = args.flag("json");
         args.finish();
         for (int v : lengths) if (v < 1) throw new UsageException("--lengths must be >= 1, got " + v);
@@ -62,6 +69,14 @@ public final class SsdBench implements Command {
             throw new UsageException("sizes must be >= 1 and --groups must divide --heads; got batch " + b + ", heads "
                     + h + ", head-dim " + p + ", state " + n + ", groups " + g + ", chunk " + q);
         }
+        if (!timer.equals("jmh") && !timer.equals("cpu")) throw new UsageException("--timer is jmh or cpu, got '" + timer + "'");
+        if (reps < 1) throw new UsageException("--reps must be >= 1, got " + reps);
+        if (timer.equals("cpu")) {
+            for (int v : threads) {
+                if (v != 1) throw new UsageException("--timer cpu measures the calling thread only: use --threads 1");
+            }
+        }
+        boolean cpu = timer.equals("cpu");
         int longest = 0;
         for (int v : lengths) longest = Math.max(longest, v);
         if (backLengths == null) backLengths = new int[] {longest};
@@ -72,9 +87,11 @@ public final class SsdBench implements Command {
             if (directions.contains("forward")) {
                 for (int l : lengths) {
                     for (String impl : impls) {
-                        double s = JmhShort.secondsPerOp(SsdForwardBenchmark.class, impl,
-                                params(l, t, b, h, p, n, g, q, true));
-                        row(report, "forward", impl.equals("recurrent") ? "recurrent-simd" : impl, b, l, h, p, n, g, q, t, s);
+                        Map<String, String> pm = params(l, t, b, h, p, n, g, q, true);
+                        double s = cpu ? cpuSeconds(forward(pm), impl, reps)
+                                : JmhShort.secondsPerOp(SsdForwardBenchmark.class, impl, pm);
+                        row(report, "forward", impl.equals("recurrent") ? "recurrent-simd" : impl, b, l, h, p, n, g, q, t, s,
+                                timer);
                     }
                 }
             }
@@ -82,9 +99,10 @@ public final class SsdBench implements Command {
                 for (int l : backLengths) {
                     for (String impl : impls) {
                         if (impl.equals("recurrent")) continue; // no separate recurrent backward
-                        double s = JmhShort.secondsPerOp(SsdBackwardBenchmark.class, impl,
-                                params(l, t, b, h, p, n, g, q, true));
-                        row(report, "backward", impl, b, l, h, p, n, g, q, t, s);
+                        Map<String, String> pm = params(l, t, b, h, p, n, g, q, true);
+                        double s = cpu ? cpuSeconds(backward(pm), impl, reps)
+                                : JmhShort.secondsPerOp(SsdBackwardBenchmark.class, impl, pm);
+                        row(report, "backward", impl, b, l, h, p, n, g, q, t, s, timer);
                     }
                 }
             }
@@ -92,8 +110,10 @@ public final class SsdBench implements Command {
                 for (String impl : impls) {
                     if (impl.equals("recurrent")) continue;
                     String method = impl.equals("chunked") ? "simd" : "scalar";
-                    double s = JmhShort.secondsPerOp(SsdStepBenchmark.class, method, params(1, t, b, h, p, n, g, q, false));
-                    row(report, "step", method, b, 1, h, p, n, g, 0, t, s);
+                    Map<String, String> pm = params(1, t, b, h, p, n, g, q, false);
+                    double s = cpu ? cpuSeconds(step(pm), method, reps)
+                            : JmhShort.secondsPerOp(SsdStepBenchmark.class, method, pm);
+                    row(report, "step", method, b, 1, h, p, n, g, 0, t, s, timer);
                 }
             }
         }
@@ -116,13 +136,76 @@ public final class SsdBench implements Command {
         return m;
     }
 
+    // ---- --timer cpu: the JMH state classes driven in process ---------------------------------
+
+    private static SsdForwardBenchmark forward(Map<String, String> pm) {
+        SsdForwardBenchmark s = new SsdForwardBenchmark();
+        s.l = Integer.parseInt(pm.get("l"));
+        s.chunk = Integer.parseInt(pm.get("chunk"));
+        s.threads = Integer.parseInt(pm.get("threads"));
+        s.b = Integer.parseInt(pm.get("b"));
+        s.h = Integer.parseInt(pm.get("h"));
+        s.p = Integer.parseInt(pm.get("p"));
+        s.n = Integer.parseInt(pm.get("n"));
+        s.g = Integer.parseInt(pm.get("g"));
+        s.setup();
+        return s;
+    }
+
+    private static SsdBackwardBenchmark backward(Map<String, String> pm) {
+        SsdBackwardBenchmark s = new SsdBackwardBenchmark();
+        s.l = Integer.parseInt(pm.get("l"));
+        s.chunk = Integer.parseInt(pm.get("chunk"));
+        s.threads = Integer.parseInt(pm.get("threads"));
+        s.b = Integer.parseInt(pm.get("b"));
+        s.h = Integer.parseInt(pm.get("h"));
+        s.p = Integer.parseInt(pm.get("p"));
+        s.n = Integer.parseInt(pm.get("n"));
+        s.g = Integer.parseInt(pm.get("g"));
+        s.setup();
+        return s;
+    }
+
+    private static SsdStepBenchmark step(Map<String, String> pm) {
+        SsdStepBenchmark s = new SsdStepBenchmark();
+        s.threads = Integer.parseInt(pm.get("threads"));
+        s.b = Integer.parseInt(pm.get("b"));
+        s.h = Integer.parseInt(pm.get("h"));
+        s.p = Integer.parseInt(pm.get("p"));
+        s.n = Integer.parseInt(pm.get("n"));
+        s.g = Integer.parseInt(pm.get("g"));
+        s.setup();
+        return s;
+    }
+
+    /**
+     * Best thread-CPU seconds of {@code reps} calls of the benchmark method (after the state's JIT
+     * warm-up and three untimed calls). CPU time leaves out the time other processes hold the core.
+     */
+    private static double cpuSeconds(Object state, String method, int reps) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        try {
+            java.lang.reflect.Method m = state.getClass().getMethod(method);
+            for (int i = 0; i < 3; i++) m.invoke(state);
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < reps; i++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                m.invoke(state);
+                best = Math.min(best, mx.getCurrentThreadCpuTime() - c0);
+            }
+            return best * 1e-9;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot run " + state.getClass().getSimpleName() + "." + method, e);
+        }
+    }
+
     private static void row(BenchReport report, String direction, String impl, int b, int l, int h, int p, int n,
-                            int g, int q, int threads, double seconds) {
+                            int g, int q, int threads, double seconds, String timer) {
         double tokens = (double) b * l;
         report.row().put("kernel", "ssd").put("direction", direction).put("impl", impl).put("b", b).put("l", l)
                 .put("h", h).put("p", p).put("n", n).put("g", g).put("chunk", q).put("threads", threads)
                 .put("seconds", seconds).put("tokens_per_second", tokens / seconds)
-                .put("microseconds_per_token", seconds * 1e6 / tokens).add();
+                .put("microseconds_per_token", seconds * 1e6 / tokens).put("timer", timer).add();
     }
 
     private static List<String> words(String list, List<String> allowed, String option) {

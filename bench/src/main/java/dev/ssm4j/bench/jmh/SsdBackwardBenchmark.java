@@ -81,6 +81,7 @@ public class SsdBackwardBenchmark {
         SsdForwardBenchmark.warmUp(() -> Ssd.backward(Ssd.Impl.CHUNKED, dx, 0, hp, ddt, 0, h, dB, 0, gn, dC, 0, gn, dA, dD,
                 dDtBias, null, dy, 0, hp, null, x, 0, hp, dt, 0, h, bm, 0, gn, cm, 0, gn, null, null, a, d, dtBias, 1, lw,
                 cfg, ws, pool));
+        SsdForwardBenchmark.warmUp(() -> run(Ssd.Impl.CHUNKED));
     }
 
     @TearDown(Level.Trial)

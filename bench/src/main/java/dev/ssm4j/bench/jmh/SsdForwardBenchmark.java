@@ -75,9 +75,16 @@ public class SsdForwardBenchmark {
             small(Ssd.Impl.CHUNKED);
             small(Ssd.Impl.RECURRENT);
         });
+        warmUp(() -> {
+            run(Ssd.Impl.CHUNKED);
+            run(Ssd.Impl.RECURRENT);
+        });
     }
 
-    /** The same call on the first 2·chunk tokens (at most l), to get the JIT going cheaply. */
+    /**
+     * The same call on the first 2·chunk tokens (at most l), to get the JIT going cheaply; the
+     * full-size calls then run compiled code and settle the rest (longer loops, other profiles).
+     */
     void small(Ssd.Impl impl) {
         int hp = h * p, gn = g * n;
         Ssd.forward(impl, y, 0, hp, fin, x, 0, hp, dt, 0, h, bm, 0, gn, cm, 0, gn, null, null, a, d, dtBias, 1,
@@ -85,22 +92,24 @@ public class SsdForwardBenchmark {
     }
 
     /**
-     * Repeats {@code call} (a small problem) until the JIT has compiled it: at least 2 s and until
-     * five calls in a row run within 25 % of the fastest, at most 30 s. Until C2 has compiled them,
-     * Vector API loops run interpreted thousands of times slower — one full-size chunked forward
-     * then takes seconds, longer than the whole warm-up of ./ssm bench. Not timed by JMH.
+     * Repeats {@code call} (a small problem) until the JIT is done with it: in rounds of 0.5 s,
+     * until a round's fastest call is within 5 % of the previous round's (and at least 3 s, at
+     * most 30 s). Until C2 has compiled them, Vector API loops run interpreted thousands of times
+     * slower (and C1-compiled still several times slower) — one full-size chunked forward then
+     * takes seconds, longer than the whole warm-up of ./ssm bench. Not timed by JMH.
      */
     static void warmUp(Runnable call) {
-        long start = System.nanoTime();
-        long best = Long.MAX_VALUE;
-        int steady = 0;
+        long start = System.nanoTime(), previous = Long.MAX_VALUE;
         while (true) {
-            long t0 = System.nanoTime();
-            call.run();
-            long t = System.nanoTime() - t0, elapsed = System.nanoTime() - start;
-            best = Math.min(best, t);
-            steady = t <= best * 1.25 ? steady + 1 : 0;
-            if ((elapsed > 2_000_000_000L && steady >= 5) || elapsed > 30_000_000_000L) return;
+            long roundEnd = System.nanoTime() + 500_000_000L, best = Long.MAX_VALUE;
+            do {
+                long t0 = System.nanoTime();
+                call.run();
+                best = Math.min(best, System.nanoTime() - t0);
+            } while (System.nanoTime() < roundEnd);
+            long elapsed = System.nanoTime() - start;
+            if ((elapsed > 3_000_000_000L && best >= previous * 0.95) || elapsed > 30_000_000_000L) return;
+            previous = Math.min(previous, best);
         }
     }
 
