@@ -27,8 +27,9 @@ import jdk.incubator.vector.VectorOperators;
  * <p>The n state vectors and n A vectors live in float scratch arrays of n·L floats (≤ 8 KB at
  * n = 64, L = 16), which stay in L1: the JIT cannot keep an indexed array of vectors in
  * registers, and with n = 16 on AVX-512 the 32 vectors would not fit the 32 registers anyway.
- * Two channel vectors are processed per task step when the group is wide enough: their exps
- * are independent, which gives the out-of-order core more work per broadcast.
+ * One channel vector per block: successive state indices s have independent exps, so the
+ * out-of-order core already overlaps them; a two-vector block would need two inlined exp call
+ * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}).
  *
  * <h2>Step</h2>
  * The decoding state is (b, d, n) with n contiguous, so the step vectorises over the state index
@@ -40,8 +41,8 @@ public final class SelectiveScanSimd {
 
     private static final int L = F.length();
 
-    /** Channels per task: two vectors. */
-    static final int BLOCK = 2 * L;
+    /** Channels per task: one vector (see the class comment on why not two). */
+    static final int BLOCK = L;
 
     /** Forward: same contract as {@link SelectiveScanScalar#forward}. */
     public static void forward(ScanTensors io, ForkJoinPool pool) {
@@ -52,33 +53,22 @@ public final class SelectiveScanSimd {
         int tasks = sp.batch * sp.groups * blocksPerGroup;
         boolean[] reset = sp.resets();
         Parallel.forRange(pool, tasks, 1, (start, end) -> {
-            float[] aS = new float[2 * sp.stateSize * L]; // (2, n, L): A[c0 + v·L + j, s] at (v·n + s)·L + j
-            float[] hS = new float[2 * sp.stateSize * L]; // (2, n, L): the states of the block, same layout
+            float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + v·L + j, s] at (v·n + s)·L + j
+            float[] hS = new float[sp.stateSize * L]; // (n, L): the states of the block, same layout
             for (int task = start; task < end; task++) {
                 int blk = task % blocksPerGroup, rest = task / blocksPerGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
                 int c0 = gi * dg + blk * BLOCK;
                 int width = Math.min(BLOCK, dg - blk * BLOCK);
-                if (width == BLOCK) {
-                    ScanBlocks.gather(io, bi, c0, L, aS, hS, 0);
-                    ScanBlocks.gather(io, bi, c0 + L, L, aS, hS, 1);
-                    forwardTwo(io, bi, gi, c0, reset, aS, hS);
-                    ScanBlocks.scatterFinal(io, bi, c0, L, hS, 0);
-                    ScanBlocks.scatterFinal(io, bi, c0 + L, L, hS, 1);
-                } else {
-                    for (int c = c0; c < c0 + width; c += L) {
-                        int w = Math.min(L, c0 + width - c);
-                        ScanBlocks.gather(io, bi, c, w, aS, hS, 0);
-                        forwardOne(io, bi, gi, c, w, reset, aS, hS);
-                        ScanBlocks.scatterFinal(io, bi, c, w, hS, 0);
-                    }
-                }
+                ScanBlocks.gather(io, bi, c0, width, aS, hS, 0);
+                forwardBlock(io, bi, gi, c0, width, reset, aS, hS);
+                ScanBlocks.scatterFinal(io, bi, c0, width, hS, 0);
             }
         });
     }
 
     /** One vector of channels [c0, c0 + width), width ≤ L (masked when < L). */
-    private static void forwardOne(ScanTensors io, int bi, int gi, int c0, int width, boolean[] reset, float[] aS,
+    private static void forwardBlock(ScanTensors io, int bi, int gi, int c0, int width, boolean[] reset, float[] aS,
             float[] hS) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize;
@@ -91,7 +81,7 @@ public final class SelectiveScanSimd {
             int row = bi * l + t;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, n * L, 0f);
             FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + row * io.deltaStride + c0, m, full).add(bias);
-            if (softplus) dt = VectorMath.softplus(dt);
+            if (softplus) dt = ScanBlocks.softplus(dt);
             FloatVector u = ScanBlocks.load(io.u, io.uOff + row * io.uStride + c0, m, full);
             FloatVector dtu = dt.mul(u);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
@@ -103,61 +93,8 @@ public final class SelectiveScanSimd {
                 acc = h.fma(FloatVector.broadcast(F, Cv[cRow + s]), acc);
             }
             if (dSkip != null) acc = dSkip.fma(u, acc);
-            if (io.z != null) acc = acc.mul(VectorMath.silu(ScanBlocks.load(io.z, io.zOff + row * io.zStride + c0, m, full)));
+            if (io.z != null) acc = acc.mul(ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + row * io.zStride + c0, m, full)));
             ScanBlocks.store(acc, io.y, io.yOff + row * io.yStride + c0, m, full);
-        }
-    }
-
-    /** Two full vectors of channels [c0, c0 + 2L): the same loop, two independent chains per state. */
-    private static void forwardTwo(ScanTensors io, int bi, int gi, int c0, boolean[] reset, float[] aS, float[] hS) {
-        ScanSpec sp = io.spec;
-        final int l = sp.length, n = sp.stateSize, nL = n * L;
-        final boolean softplus = sp.deltaSoftplus;
-        final float[] Bv = io.B, Cv = io.C;
-        FloatVector bias0 = FloatVector.zero(F), bias1 = bias0;
-        if (io.deltaBias != null) {
-            bias0 = FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
-            bias1 = FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0 + L);
-        }
-        for (int t = 0; t < l; t++) {
-            int row = bi * l + t;
-            if (reset != null && reset[t]) Arrays.fill(hS, 0, 2 * nL, 0f);
-            int dAt = io.deltaOff + row * io.deltaStride + c0, uAt = io.uOff + row * io.uStride + c0;
-            FloatVector dt0 = FloatVector.fromArray(F, io.delta, dAt).add(bias0);
-            FloatVector dt1 = FloatVector.fromArray(F, io.delta, dAt + L).add(bias1);
-            if (softplus) {
-                dt0 = VectorMath.softplus(dt0);
-                dt1 = VectorMath.softplus(dt1);
-            }
-            FloatVector u0 = FloatVector.fromArray(F, io.u, uAt), u1 = FloatVector.fromArray(F, io.u, uAt + L);
-            FloatVector dtu0 = dt0.mul(u0), dtu1 = dt1.mul(u1);
-            int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-            for (int s = 0; s < n; s++) {
-                int i0 = s * L, i1 = nL + s * L;
-                float b = Bv[bRow + s];
-                FloatVector cv = FloatVector.broadcast(F, Cv[cRow + s]);
-                FloatVector decay0 = VectorMath.exp(dt0.mul(FloatVector.fromArray(F, aS, i0)));
-                FloatVector decay1 = VectorMath.exp(dt1.mul(FloatVector.fromArray(F, aS, i1)));
-                FloatVector h0 = decay0.fma(FloatVector.fromArray(F, hS, i0), dtu0.mul(b));
-                FloatVector h1 = decay1.fma(FloatVector.fromArray(F, hS, i1), dtu1.mul(b));
-                h0.intoArray(hS, i0);
-                h1.intoArray(hS, i1);
-                acc0 = h0.fma(cv, acc0);
-                acc1 = h1.fma(cv, acc1);
-            }
-            if (io.D != null) {
-                acc0 = FloatVector.fromArray(F, io.D, io.dOff + c0).fma(u0, acc0);
-                acc1 = FloatVector.fromArray(F, io.D, io.dOff + c0 + L).fma(u1, acc1);
-            }
-            if (io.z != null) {
-                int zAt = io.zOff + row * io.zStride + c0;
-                acc0 = acc0.mul(VectorMath.silu(FloatVector.fromArray(F, io.z, zAt)));
-                acc1 = acc1.mul(VectorMath.silu(FloatVector.fromArray(F, io.z, zAt + L)));
-            }
-            int yAt = io.yOff + row * io.yStride + c0;
-            acc0.intoArray(io.y, yAt);
-            acc1.intoArray(io.y, yAt + L);
         }
     }
 
@@ -186,31 +123,24 @@ public final class SelectiveScanSimd {
             boolean full = c + L <= c1;
             FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
             if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
-            if (sp.deltaSoftplus) dt = VectorMath.softplus(dt);
+            if (sp.deltaSoftplus) dt = ScanBlocks.softplus(dt);
             FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
             ScanBlocks.store(dt, dtS, c - c0, m, full);
             ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
             FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
-                    : VectorMath.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
+                    : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
             ScanBlocks.store(gate, gateS, c - c0, m, full);
         }
         // 2. Per channel, vectorised over the state index s: one read and one write of each state row.
-        int nMain = F.loopBound(n);
+        // One loop with a mask (all-true except on the last part when L does not divide n) rather
+        // than a main loop plus a masked tail: two exp call sites would not both be inlined.
         for (int c = c0; c < c1; c++) {
             int gi = c / dg;
             int at = stateOffset + (bi * d + c) * n, aRow = io.aOff + c * n;
             int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
             float dt = dtS[c - c0], dtu = dtuS[c - c0];
             FloatVector acc = FloatVector.zero(F);
-            int s = 0;
-            for (; s < nMain; s += L) {
-                FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s).mul(dt));
-                FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s),
-                        FloatVector.fromArray(F, io.B, bRow + s).mul(dtu));
-                h.intoArray(state, at + s);
-                acc = h.fma(FloatVector.fromArray(F, io.C, cRow + s), acc);
-            }
-            if (s < n) {
+            for (int s = 0; s < n; s += L) {
                 VectorMask<Float> m = F.indexInRange(s, n);
                 FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s, m).mul(dt));
                 FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s, m),
