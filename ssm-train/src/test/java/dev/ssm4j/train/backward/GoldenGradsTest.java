@@ -34,12 +34,17 @@ class GoldenGradsTest {
 
     /** Asserts every gradient of the model equals the golden one (by HF name) within atol + rtol·|g|. */
     static void assertGoldenGrads(String name, TrainModel m, double loss, double atol, double rtol) {
+        assertGoldenGrads(name, name, m, loss, atol, rtol);
+    }
+
+    /** As above; {@code what} labels failures. */
+    static void assertGoldenGrads(String name, String what, TrainModel m, double loss, double atol, double rtol) {
         Map<String, float[]> gold = Goldens.grads(name);
-        assertEquals(gold.get("loss")[0], loss, 2e-5 * Math.max(1, Math.abs(loss)), name + ": loss");
+        assertEquals(gold.get("loss")[0], loss, 2e-5 * Math.max(1, Math.abs(loss)), what + ": loss");
         int checked = 0;
         for (ParameterLayout.Entry e : new ParameterLayout(m.spec()).entries()) {
             float[] want = gold.get("grad." + e.name());
-            assertTrue(want != null, name + ": golden has no grad." + e.name());
+            assertTrue(want != null, what + ": golden has no grad." + e.name());
             float[] got = m.store().copyGrad(e.name());
             assertEquals(want.length, got.length, e.name());
             double scale = 0;
@@ -48,13 +53,13 @@ class GoldenGradsTest {
                 double err = Math.abs((double) got[k] - want[k]);
                 double tol = atol + rtol * Math.max(Math.abs(want[k]), scale * 1e-2);
                 if (!(err <= tol)) {
-                    throw new AssertionError(name + ": grad." + e.name() + "[" + k + "] = " + got[k] + ", transformers "
+                    throw new AssertionError(what + ": grad." + e.name() + "[" + k + "] = " + got[k] + ", transformers "
                             + want[k] + " (|err| " + err + " > " + tol + ", max |g| of the tensor " + scale + ")");
                 }
             }
             checked++;
         }
-        assertEquals(gold.size() - 1, checked, name + ": every golden gradient is a parameter of the layout");
+        assertEquals(gold.size() - 1, checked, what + ": every golden gradient is a parameter of the layout");
     }
 
     @ParameterizedTest
