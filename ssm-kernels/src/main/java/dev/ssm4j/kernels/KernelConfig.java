@@ -34,7 +34,7 @@ public final class KernelConfig {
         }
         try {
             return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.parseInt(bits.trim())))
-                    .check(Float.class);
+                    .check(float.class);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
                     "-Dssm4j.vector.bits=" + bits + " is not a vector size this JVM supports (try 128, 256 or 512)", e);

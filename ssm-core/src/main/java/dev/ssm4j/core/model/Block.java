@@ -20,6 +20,8 @@ abstract class Block {
     final Vec dSkip;         // Mamba-1 (d), Mamba-2 (h)
     final Linear outProj;    // (H, d)
     final Vec outBias;       // (H) or null
+    /** A = −exp(A_log) computed once when the weights cannot change (loaded checkpoints), else null. */
+    private final float[] aFixed;
 
     Block(ModelSpec spec, int index, Weights w) {
         this.spec = spec;
@@ -34,6 +36,7 @@ abstract class Block {
         dSkip = w.vec(m + "D");
         outProj = w.matrix(m + "out_proj.weight");
         outBias = spec.useBias ? w.vec(m + "out_proj.bias") : null;
+        aFixed = w.mutable() ? null : expNeg(aLog, new float[aLog.n()]);
     }
 
     /**
@@ -45,11 +48,19 @@ abstract class Block {
     /** One token per row: {@code u} (b, H) → {@code out} (b, H); updates the call's state rows. */
     abstract void step(Call c, float[] u, float[] out);
 
-    /** A = −exp(A_log) into {@code a} (recomputed every call so that trained A_log is always current). */
-    final void computeA(float[] a) {
-        float[] src = aLog.a();
-        int off = aLog.off();
-        for (int k = 0; k < aLog.n(); k++) a[k] = (float) -Math.exp(src[off + k]);
+    /**
+     * A = −exp(A_log): the array computed at load time for fixed weights; for mutable weights (a
+     * trainer's flat array) recomputed into {@code scratch} at every call, so it is never stale.
+     */
+    final float[] computeA(float[] scratch) {
+        return aFixed != null ? aFixed : expNeg(aLog, scratch);
+    }
+
+    private static float[] expNeg(Vec v, float[] out) {
+        float[] src = v.a();
+        int off = v.off();
+        for (int k = 0; k < v.n(); k++) out[k] = (float) -Math.exp(src[off + k]);
+        return out;
     }
 
     /** Bytes of this block's weights as stored. */

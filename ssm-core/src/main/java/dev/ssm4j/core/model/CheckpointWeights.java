@@ -40,6 +40,13 @@ final class CheckpointWeights implements Weights {
         return Linear.ofTensor(t, s[0], s[1], bf16);
     }
 
+    @Override
+    public Linear denseMatrix(String name) {
+        ParameterLayout.Entry e = layout.get(name);
+        int[] s = e.shape();
+        return Linear.ofArray(ck.require(name, e.shape()).toFloatArray(), 0, s[0], s[1]);
+    }
+
     /** Called after the model took its tensors: a file with tensors the model never read is refused. */
     void finish() {
         ck.requireAllUsed();

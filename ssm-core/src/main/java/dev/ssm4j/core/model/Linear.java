@@ -1,36 +1,70 @@
 package dev.ssm4j.core.model;
 
+import dev.ssm4j.core.io.DType;
+import dev.ssm4j.core.io.SafeTensor;
+import dev.ssm4j.kernels.gemm.Gemm;
+import dev.ssm4j.kernels.gemm.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * A weight matrix W (outDim, inDim) of a linear layer, y = x·Wᵀ (+ bias), in any of the storage
- * forms the model runs on. Adapter over the GEMM kernels (TEMPORARY naive body until the gemm
- * branch lands).
+ * A weight matrix W (outDim, inDim) of a linear layer, y = x·Wᵀ (+ bias), or of the embedding:
+ * an adapter over the gemm kernels' {@link WeightMatrix} that also remembers where the values
+ * live (for row lookups and saving). Storage: a float[] view (trainer's flat array, or a converted
+ * tensor), an F32 memory-mapped tensor, or BF16 (mapped, or converted into an off-heap segment).
  */
 final class Linear {
-    private final float[] w;
-    private final int off, outDim, inDim;
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private Linear(float[] w, int off, int outDim, int inDim) {
+    final WeightMatrix w;
+    private final float[] arr;          // F32 on heap, or null
+    private final int arrOff;
+    private final MemorySegment seg;    // F32 / BF16 segment, or null
+    private final long segOff;
+    private final boolean bf16;
+    private final int outDim, inDim;
+
+    private Linear(WeightMatrix w, float[] arr, int arrOff, MemorySegment seg, long segOff, boolean bf16, int outDim,
+                   int inDim) {
         this.w = w;
-        this.off = off;
+        this.arr = arr;
+        this.arrOff = arrOff;
+        this.seg = seg;
+        this.segOff = segOff;
+        this.bf16 = bf16;
         this.outDim = outDim;
         this.inDim = inDim;
     }
 
-    static Linear ofArray(float[] w, int off, int outDim, int inDim) {
-        return new Linear(w, off, outDim, inDim);
+    /** A view of {@code a[off ..]} as (outDim, inDim) row-major. */
+    static Linear ofArray(float[] a, int off, int outDim, int inDim) {
+        return new Linear(WeightMatrix.of(a, off, outDim, inDim), a, off, null, 0, false, outDim, inDim);
     }
 
-    /** A checkpoint tensor (outDim, inDim); {@code bf16}: held in BF16 (TEMPORARY: emulated by rounding). */
-    static Linear ofTensor(dev.ssm4j.core.io.SafeTensor t, int outDim, int inDim, boolean bf16) {
-        float[] a = t.toFloatArray();
+    /**
+     * A checkpoint tensor (outDim, inDim). {@code bf16}: held as BF16 (mapped as is when stored so,
+     * else rounded once into an off-heap segment); otherwise F32 (mapped as is when stored so, F16
+     * and BF16 widened into a float[]).
+     */
+    static Linear ofTensor(SafeTensor t, int outDim, int inDim, boolean bf16) {
+        MemorySegment s = t.segment();
         if (bf16) {
-            for (int i = 0; i < a.length; i++) {
-                a[i] = dev.ssm4j.core.io.DType.bf16ToFloat(dev.ssm4j.core.io.DType.floatToBf16(a[i]));
+            if (t.dtype() == DType.BF16) {
+                return new Linear(WeightMatrix.bf16(s, 0, outDim, inDim), null, 0, s, 0, true, outDim, inDim);
             }
+            float[] a = t.toFloatArray();
+            MemorySegment m = Arena.ofAuto().allocate(2L * a.length, 64);
+            for (int i = 0; i < a.length; i++) m.set(I16_LE, 2L * i, DType.floatToBf16(a[i]));
+            return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
         }
-        return new Linear(a, 0, outDim, inDim);
+        if (t.dtype() == DType.F32) {
+            return new Linear(WeightMatrix.f32(s, 0, outDim, inDim), null, 0, s, 0, false, outDim, inDim);
+        }
+        return ofArray(t.toFloatArray(), 0, outDim, inDim);
     }
 
     int outDim() {
@@ -41,24 +75,49 @@ final class Linear {
         return inDim;
     }
 
+    /** Bytes of the values as held. */
     long bytes() {
-        return 4L * outDim * inDim;
+        return (bf16 ? 2L : 4L) * outDim * inDim;
     }
 
-    /** y (m, outDim) at (yOff, ldy) = x (m, inDim) at (xOff, ldx) · Wᵀ (+ bias). */
-    void apply(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, Vec bias, ForkJoinPool pool) {
-        for (int i = 0; i < m; i++) {
-            for (int o = 0; o < outDim; o++) {
-                float s = 0;
-                int wr = off + o * inDim, xr = xOff + i * ldx;
-                for (int k = 0; k < inDim; k++) s += w[wr + k] * x[xr + k];
-                y[yOff + i * ldy + o] = bias == null ? s : s + bias.get(o);
+    /**
+     * y (m, outDim) dense at yOff = x (m, inDim) dense at xOff · Wᵀ (+ bias). {@code biasScratch}
+     * (≥ outDim floats) receives a copy of a bias view that is not a whole array (the kernel takes
+     * no bias offset).
+     */
+    void apply(float[] y, int yOff, float[] x, int xOff, int m, Vec bias, float[] biasScratch, ForkJoinPool pool) {
+        float[] b = null;
+        if (bias != null) {
+            if (bias.off() == 0) {
+                b = bias.a();
+            } else {
+                System.arraycopy(bias.a(), bias.off(), biasScratch, 0, bias.n());
+                b = biasScratch;
             }
         }
+        Gemm.linear(y, yOff, x, xOff, m, inDim, w, b, pool);
+    }
+
+    /**
+     * y (m, outDim) at (yOff, ldy) = x (m, inDim) at (xOff, ldx) · Wᵀ, for strided operands (e.g.
+     * dt_proj reading the first R columns of x_proj's output). Needs a float[] matrix.
+     */
+    void applyStrided(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, ForkJoinPool pool) {
+        if (arr == null) throw new IllegalStateException("strided linear needs a float[] weight, got " + w);
+        Gemm.sgemm(false, true, m, outDim, inDim, 1f, x, xOff, ldx, arr, arrOff, inDim, 0f, y, yOff, ldy, pool);
     }
 
     /** Row r of W (e.g. an embedding vector) as floats into dst[dstOff .. dstOff + inDim). */
     void row(int r, float[] dst, int dstOff) {
-        System.arraycopy(w, off + r * inDim, dst, dstOff, inDim);
+        if (arr != null) {
+            System.arraycopy(arr, arrOff + r * inDim, dst, dstOff, inDim);
+        } else if (!bf16) {
+            MemorySegment.copy(seg, F32_LE, segOff + 4L * r * inDim, dst, dstOff, inDim);
+        } else {
+            long base = segOff + 2L * r * inDim;
+            for (int k = 0; k < inDim; k++) {
+                dst[dstOff + k] = Float.intBitsToFloat((seg.get(I16_LE, base + 2L * k) & 0xffff) << 16);
+            }
+        }
     }
 }

@@ -16,14 +16,14 @@ import dev.ssm4j.kernels.scan.SelectiveScan;
  */
 final class Mamba1Block extends Block {
     final Linear xProj;   // (R + 2n, d)
-    final Linear dtProj;  // (d, R)
+    final Linear dtProj;  // (d, R), always float[] (small; its input is a strided column slice)
     final Vec dtBias;     // (d)
 
     Mamba1Block(ModelSpec spec, int index, Weights w) {
         super(spec, index, w);
         String m = ParameterLayout.layerPrefix(index) + "mixer.";
         xProj = w.matrix(m + "x_proj.weight");
-        dtProj = w.matrix(m + "dt_proj.weight");
+        dtProj = w.denseMatrix(m + "dt_proj.weight");   // float[]: read with a stride
         dtBias = w.vec(m + "dt_proj.bias");
     }
 
@@ -39,12 +39,12 @@ final class Mamba1Block extends Block {
         float[] dt = rec != null ? rec.dt : ws.dt;
         float[] y = rec != null ? rec.y : ws.y;
 
-        inProj.apply(proj, 0, P, u, 0, H, T, inBias, c.pool);
+        inProj.apply(proj, 0, u, 0, T, inBias, ws.biasScratch, c.pool);
         convForward(c, xc, proj, 0, P);
         c.applyMask(xc, 0, d, d);
-        xProj.apply(xdbl, 0, X, xc, 0, d, T, null, c.pool);
-        dtProj.apply(dt, 0, d, xdbl, 0, X, T, null, c.pool);
-        computeA(ws.a);
+        xProj.apply(xdbl, 0, xc, 0, T, null, ws.biasScratch, c.pool);
+        dtProj.applyStrided(dt, 0, d, xdbl, 0, X, T, c.pool);  // reads xdbl[:, :R]
+        float[] a = computeA(ws.a);
 
         int ss = spec.ssmStateSize;
         if (c.state != null && rec != null) {
@@ -54,7 +54,7 @@ final class Mamba1Block extends Block {
             java.util.Arrays.fill(rec.ssmState0, 0, c.b * ss, 0f);
         }
         if (c.state == null || c.rowStart >= 0) {
-            ScanTensors io = bind(c.ws.calls.scan(c.b, c.l), 0, proj, xc, xdbl, dt, y, ws.a);
+            ScanTensors io = bind(c.ws.calls.scan(c.b, c.l), 0, proj, xc, xdbl, dt, y, a);
             if (c.state != null) {
                 float[] st = c.state.ssm(index);
                 io.h0(st, c.rowStart * ss).finalState(st, c.rowStart * ss);
@@ -66,12 +66,12 @@ final class Mamba1Block extends Block {
             ScanTensors io = c.ws.calls.scan(1, c.l);
             float[] st = c.state.ssm(index);
             for (int r = 0; r < c.b; r++) {
-                bind(io, r * c.l, proj, xc, xdbl, dt, y, ws.a);
+                bind(io, r * c.l, proj, xc, xdbl, dt, y, a);
                 io.h0(st, c.stateRow(r) * ss).finalState(st, c.stateRow(r) * ss);
                 SelectiveScan.forward(io, c.pool);
             }
         }
-        outProj.apply(out, 0, H, y, 0, d, T, outBias, c.pool);
+        outProj.apply(out, 0, y, 0, T, outBias, ws.biasScratch, c.pool);
     }
 
     /** Binds the per-token tensors starting at token {@code t0} (a row start) and the weights. */
@@ -88,24 +88,24 @@ final class Mamba1Block extends Block {
     void step(Call c, float[] u, float[] out) {
         Workspace ws = c.ws;
         int b = c.b, H = spec.hidden, d = spec.dInner, P = spec.inProjDim, X = spec.xProjDim;
-        inProj.apply(ws.proj, 0, P, u, 0, H, b, inBias, c.pool);
+        inProj.apply(ws.proj, 0, u, 0, b, inBias, ws.biasScratch, c.pool);
         convStep(c, ws.conv, ws.proj, 0, P);
-        xProj.apply(ws.xdbl, 0, X, ws.conv, 0, d, b, null, c.pool);
-        dtProj.apply(ws.dt, 0, d, ws.xdbl, 0, X, b, null, c.pool);
-        computeA(ws.a);
+        xProj.apply(ws.xdbl, 0, ws.conv, 0, b, null, ws.biasScratch, c.pool);
+        dtProj.applyStrided(ws.dt, 0, d, ws.xdbl, 0, X, b, c.pool);
+        float[] a = computeA(ws.a);
         int ss = spec.ssmStateSize;
         float[] st = c.state.ssm(index);
         if (c.rowStart >= 0) {
-            ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, ws.a);
+            ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a);
             io.h0(null, 0).finalState(null, 0);
             SelectiveScan.step(io, st, c.rowStart * ss, c.pool);
         } else {
             ScanTensors io = ws.calls.scan(1, 1);
             for (int r = 0; r < b; r++) {
-                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, ws.a).h0(null, 0).finalState(null, 0);
+                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a).h0(null, 0).finalState(null, 0);
                 SelectiveScan.step(io, st, c.stateRow(r) * ss, c.pool);
             }
         }
-        outProj.apply(out, 0, H, ws.y, 0, d, b, outBias, c.pool);
+        outProj.apply(out, 0, ws.y, 0, b, outBias, ws.biasScratch, c.pool);
     }
 }

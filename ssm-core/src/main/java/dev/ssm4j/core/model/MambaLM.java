@@ -1,6 +1,7 @@
 package dev.ssm4j.core.model;
 
 import dev.ssm4j.core.io.Checkpoint;
+import dev.ssm4j.kernels.norm.RmsNorm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -162,7 +163,8 @@ public final class MambaLM implements AutoCloseable {
         for (int i = 0; i < L; i++) {
             ActivationStore.Layer rec = c.rec(i);
             float[] u = rec != null ? rec.normed : ws.xn;
-            Norms.rmsNorm(u, rec != null ? rec.rstd : ws.rstd, x, blocks[i].norm, spec.eps, T, H);
+            RmsNorm.forward(u, 0, H, rec != null ? rec.rstd : ws.rstd, x, 0, H, blocks[i].norm.denseOr(ws.normH), T, H,
+                    spec.eps, opts.pool);
             c.applyMask(u, 0, H, H);
             blocks[i].forward(c, u, ws.out);
             float[] next = store == null ? x : i + 1 < L ? store.layer(i + 1).input : store.finalInput;
@@ -171,14 +173,15 @@ public final class MambaLM implements AutoCloseable {
             x = next;
         }
         float[] fn = store != null ? store.finalNormed : ws.xn;
-        Norms.rmsNorm(fn, store != null ? store.finalRstd : ws.rstd, x, normF, spec.eps, T, H);
+        RmsNorm.forward(fn, 0, H, store != null ? store.finalRstd : ws.rstd, x, 0, H, normF.denseOr(ws.normH), T, H,
+                spec.eps, opts.pool);
         if (opts.hidden != null) System.arraycopy(fn, 0, opts.hidden[L], 0, T * H);
 
         switch (opts.logits) {
-            case ALL -> head.apply(logits, 0, spec.vocab, fn, 0, H, T, null, opts.pool);
+            case ALL -> head.apply(logits, 0, fn, 0, T, null, ws.biasScratch, opts.pool);
             case LAST -> {
                 for (int r = 0; r < batch; r++) System.arraycopy(fn, (r * len + len - 1) * H, ws.last, r * H, H);
-                head.apply(logits, 0, spec.vocab, ws.last, 0, H, batch, null, opts.pool);
+                head.apply(logits, 0, ws.last, 0, batch, null, ws.biasScratch, opts.pool);
             }
             case NONE -> { }
         }
@@ -204,15 +207,16 @@ public final class MambaLM implements AutoCloseable {
         float[] x = ws.h;
         for (int r = 0; r < batch; r++) embed.row(tokens[r], x, r * H);
         for (int i = 0; i < L; i++) {
-            Norms.rmsNorm(ws.xn, ws.rstd, x, blocks[i].norm, spec.eps, batch, H);
+            RmsNorm.forward(ws.xn, 0, H, ws.rstd, x, 0, H, blocks[i].norm.denseOr(ws.normH), batch, H, spec.eps,
+                    opts.pool);
             blocks[i].step(c, ws.xn, ws.out);
             for (int k = 0; k < batch * H; k++) x[k] += ws.out[k];
             if (opts.hidden != null) System.arraycopy(x, 0, opts.hidden[i], 0, batch * H);
         }
-        Norms.rmsNorm(ws.xn, ws.rstd, x, normF, spec.eps, batch, H);
+        RmsNorm.forward(ws.xn, 0, H, ws.rstd, x, 0, H, normF.denseOr(ws.normH), batch, H, spec.eps, opts.pool);
         if (opts.hidden != null) System.arraycopy(ws.xn, 0, opts.hidden[L], 0, batch * H);
         if (opts.logits != ForwardOptions.Logits.NONE) {
-            head.apply(logits, 0, spec.vocab, ws.xn, 0, H, batch, null, opts.pool);
+            head.apply(logits, 0, ws.xn, 0, batch, null, ws.biasScratch, opts.pool);
         }
         for (int r = 0; r < batch; r++) state.advance(c.stateRow(r), 1);
     }

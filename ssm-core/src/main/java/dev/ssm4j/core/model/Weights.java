@@ -8,6 +8,16 @@ interface Weights {
     /** A 2-D weight matrix (out, in) of a linear layer or the embedding. */
     Linear matrix(String name);
 
+    /** A small matrix that must be a float[] (read with strides); default: {@link #matrix}. */
+    default Linear denseMatrix(String name) {
+        return matrix(name);
+    }
+
+    /** True when the values may change between calls (views into a caller's array). */
+    default boolean mutable() {
+        return false;
+    }
+
     /** Views into one flat float[] laid out by {@link ParameterLayout} (the trainer's parameters). */
     static Weights flat(ParameterLayout layout, float[] params) {
         if (params.length < layout.flatSize()) {
@@ -19,6 +29,11 @@ interface Weights {
             public Vec vec(String name) {
                 ParameterLayout.Entry e = layout.get(name);
                 return new Vec(params, (int) e.offset(), (int) e.size());
+            }
+
+            @Override
+            public boolean mutable() {
+                return true;
             }
 
             @Override
@@ -38,6 +53,18 @@ interface Weights {
                 Vec v = w.vec(name);
                 into.put(name, v);
                 return v;
+            }
+
+            @Override
+            public boolean mutable() {
+                return w.mutable();
+            }
+
+            @Override
+            public Linear denseMatrix(String name) {
+                Linear m = w.denseMatrix(name);
+                into.put(name, m);
+                return m;
             }
 
             @Override

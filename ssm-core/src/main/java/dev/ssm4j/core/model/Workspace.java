@@ -21,14 +21,16 @@ package dev.ssm4j.core.model;
  *   out    (T, H)            out_proj output
  *   last   (batch, H)        last-token rows for Logits.LAST
  *   a      (d·n | h)         A = −exp(A_log) of the current layer
- *   convW  (convDim·w), convB (convDim), vecD, vecDt (h or d): dense copies of parameter views
+ *   convW  (convDim·w), convB (convDim), vecD, vecDt (h or d), normH (H), normD (d): dense copies
+ *          of parameter views (kernels without an offset argument take exact-length arrays);
+ *          biasScratch (max(inProjDim, H)) likewise for linear-layer biases
  * </pre>
  */
 public final class Workspace {
     final ModelSpec spec;
     final int maxBatch, maxLen, maxTokens;
     final float[] h, xn, rstd, proj, conv, xdbl, dt, y, yn, grstd, out, last, a;
-    final float[] convW, convB, vecD, vecDt, vecNorm;
+    final float[] convW, convB, vecD, vecDt, normH, normD, biasScratch;
     final float[] stateScratch, stateScratch2;
     final Object ssdWs;
     final KernelCalls calls;
@@ -66,7 +68,9 @@ public final class Workspace {
         convB = new float[s.convDim];
         vecD = new float[m1 ? s.dInner : s.heads];
         vecDt = new float[m1 ? s.dInner : s.heads];
-        vecNorm = new float[m1 ? s.hidden : Math.max(s.hidden, s.dInner)];
+        normH = new float[s.hidden];
+        normD = new float[s.dInner];
+        biasScratch = new float[Math.max(s.inProjDim, s.hidden)];
         stateScratch = m1 ? null : new float[batch * s.ssmStateSize];
         stateScratch2 = m1 ? null : new float[batch * s.ssmStateSize];
         ssdWs = null;
@@ -91,7 +95,7 @@ public final class Workspace {
     public long bytes() {
         long n = 0;
         for (float[] f : new float[][] {h, xn, rstd, proj, conv, xdbl, dt, y, yn, grstd, out, last, a, convW, convB,
-                vecD, vecDt, vecNorm, stateScratch, stateScratch2}) {
+                vecD, vecDt, normH, normD, biasScratch, stateScratch, stateScratch2}) {
             if (f != null) n += f.length;
         }
         return 4 * n;

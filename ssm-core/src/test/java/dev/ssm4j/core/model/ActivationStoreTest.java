@@ -110,17 +110,18 @@ class ActivationStoreTest {
             MambaLM viewed = MambaLM.fromFlat(lm.spec(), flat);
             int L = g.tokens.length, V = lm.spec().vocab;
             float[] a = lm.logits(g.tokens), b = viewed.logits(g.tokens);
-            assertArrayEquals(a, b);
+            // Same numbers up to float rounding (mapped-segment and float[] GEMM paths may sum differently).
+            Golden.assertClose(name + " flat vs mapped", a, 0, b, 0, L * V, 1e-5);
             // Views: a change to the flat array is seen by the next call.
             ParameterLayout.Entry nf = layout.get(ParameterLayout.NORM_F);
             for (int k = 0; k < nf.size(); k++) flat[(int) nf.offset() + k] *= 2f;
             float[] c = viewed.logits(g.tokens);
             assertEquals(2.0, c[0] / a[0], 1e-3);
-            // LAST = last row of ALL.
+            // LAST = last row of ALL (up to rounding: one row takes the GEMM's decode path).
             float[] last = new float[V];
             viewed.forward(g.tokens, 1, L, null, viewed.newWorkspace(1, L),
                     new ForwardOptions().logits(Logits.LAST), last);
-            assertArrayEquals(Arrays.copyOfRange(c, (L - 1) * V, L * V), last);
+            Golden.assertClose("LAST vs ALL", c, (L - 1) * V, last, 0, V, 1e-5);
         }
     }
 }

@@ -1,0 +1,104 @@
+package dev.ssm4j.kernels.gemm;
+
+import static dev.ssm4j.kernels.gemm.GemmKernel.MR;
+import static dev.ssm4j.kernels.gemm.GemmKernel.NR;
+
+import dev.ssm4j.kernels.Parallel;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The cache-blocked, packed GEMM (the Goto/BLIS loop nest) around {@link GemmKernel#kernel}:
+ *
+ * <pre>
+ * for jc in [0, n) step NC                      B block: KC × NC, packed once, shared by all threads (L3)
+ *   for pc in [0, k) step KC
+ *     pack op(B)[pc:pc+kc, jc:jc+nc] → Bp       (in parallel over NR-slivers)
+ *     parallel over tasks = (ic block, range of B slivers):
+ *       pack op(A)[ic:ic+mc, pc:pc+kc] → Ap    A block: MC × KC, per thread (L2)
+ *       for each B sliver jr (KC × NR, stays in L1 while …)
+ *         for each A sliver ir (MR × KC, streamed from L2)
+ *           tile = Ap[ir] · Bp[jr];  C[ir, jr] = α·tile + β'·C[ir, jr]   (β' = β on the first pc, then 1)
+ * </pre>
+ *
+ * Blocking (16-lane vectors: MR = 8, NR = 48): KC = 256 so a B sliver (KC × NR × 4 B = 48 KB)
+ * and the A sliver in use mostly live in the 48 KB L1 while it is reused by the MC/MR kernel calls
+ * of its column; MC = 192 makes the A block 192 KB, well inside the 1 MB L2 next to the B slivers
+ * streaming through; NC = 64·NR = 3072 makes the shared B block 3 MB (L3). Each C element is
+ * loaded and stored once per KC steps of k. Values were picked by measurement (docs/gemm.md).
+ *
+ * <p>Threads: each task packs its own A block into its thread's scratch (a task is a contiguous
+ * run of (ic block, sliver range) pairs and repacks A only when its ic block changes). Every element
+ * of C is computed by exactly one task with the same operations in the same order whatever the
+ * thread count, so results are bitwise identical for any pool.
+ */
+final class GemmPacked {
+    private GemmPacked() {}
+
+    static final int KC = 256;
+    static final int MC = 192;
+    static final int NC = 64 * NR;
+
+    /**
+     * C = α·op(A)·op(B) + β·C for m, n, k ≥ 1 and α ≠ 0 (the caller handled the trivial cases);
+     * arguments already checked.
+     */
+    static void gemm(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+            GemmPack.BSource b, float beta, float[] c, int cOff, int ldc, ForkJoinPool pool) {
+        int threads = Parallel.threads(pool);
+        GemmScratch owner = GemmScratch.local();
+        float[] bp = owner.takeShared(KC * roundUp(Math.min(NC, n), NR));
+        try {
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                int slivers = (nc + NR - 1) / NR;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    float betaNow = pc == 0 ? beta : 1f;
+                    final int jcF = jc, pcF = pc;
+                    Parallel.forRange(pool, slivers, 4, (s0, s1) -> {
+                        for (int s = s0; s < s1; s++) {
+                            b.packSliver(pcF, kc, jcF + s * NR, Math.min(NR, nc - s * NR), bp, s * NR * kc);
+                        }
+                    });
+                    int icBlocks = (m + MC - 1) / MC;
+                    // Enough tasks for every thread (≈ 4 each); split B's slivers when A has too few blocks.
+                    int sliverRuns = threads == 1 ? 1 : Math.min(slivers, Math.max(1, (4 * threads + icBlocks - 1) / icBlocks));
+                    Parallel.forRange(pool, icBlocks * sliverRuns, 1, (t0, t1) -> {
+                        GemmScratch sc = GemmScratch.local();
+                        float[] ap = sc.packA(MC * kc);
+                        int packed = -1;
+                        for (int t = t0; t < t1; t++) {
+                            int ib = t / sliverRuns, run = t % sliverRuns;
+                            int ic = ib * MC, mc = Math.min(MC, m - ic);
+                            if (ib != packed) {
+                                GemmPack.packA(transA, a, aOff, lda, ic, mc, pcF, kc, ap);
+                                packed = ib;
+                            }
+                            int sFrom = (int) ((long) slivers * run / sliverRuns);
+                            int sTo = (int) ((long) slivers * (run + 1) / sliverRuns);
+                            macroKernel(kc, mc, ap, bp, sFrom, sTo, nc, alpha, betaNow, c, cOff + ic * ldc + jcF, ldc, sc.tile);
+                        }
+                    });
+                }
+            }
+        } finally {
+            owner.releaseShared(bp);
+        }
+    }
+
+    /** All micro-tiles of one packed A block against B slivers [sFrom, sTo). cOff points at C(ic, jc). */
+    private static void macroKernel(int kc, int mc, float[] ap, float[] bp, int sFrom, int sTo, int nc,
+            float alpha, float beta, float[] c, int cOff, int ldc, float[] tile) {
+        for (int s = sFrom; s < sTo; s++) {
+            int jr = s * NR, nr = Math.min(NR, nc - jr), bOff = s * NR * kc;
+            for (int ir = 0; ir < mc; ir += MR) {
+                GemmKernel.kernel(kc, ap, ir * kc, bp, bOff, tile);
+                GemmKernel.update(tile, NR, Math.min(MR, mc - ir), nr, alpha, beta, c, cOff + ir * ldc + jr, ldc);
+            }
+        }
+    }
+
+    static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.ssm4j.kernels.gemm;
+
+/**
+ * Reusable per-thread buffers of the GEMM kernels, so a call allocates nothing in its loops and,
+ * once the buffers have grown to the largest shape seen, nothing at all.
+ *
+ * <ul>
+ *   <li>{@link #packA}: the packed block of A (at most MC × KC floats) of the thread that runs a
+ *       compute task; used only inside one task, which never waits on other tasks, so it cannot
+ *       be re-entered.</li>
+ *   <li>{@link #tile}, {@link #lanes}, {@link #dots}: micro-tile and reduction scratch, same rule.</li>
+ *   <li>the shared buffer ({@link #takeShared}): owned by the thread that <em>calls</em> the GEMM
+ *       for the whole call, read by all its tasks (the packed panel of B, at most KC × NC floats, or
+ *       the decode path's copy of the few rows of A). A calling thread that is itself a pool
+ *       worker may, while it waits for its tasks, run a task of another GEMM call that also needs a
+ *       shared buffer; then the buffer is busy and that call gets a fresh array instead.</li>
+ * </ul>
+ *
+ * Memory kept per thread that ever ran a GEMM: about (MC·KC + KC·NC) floats ≈ 3.3 MB with the
+ * default blocking and 16-lane vectors (see {@link GemmPacked}); it lives as long as the thread.
+ */
+final class GemmScratch {
+    private static final ThreadLocal<GemmScratch> LOCAL = ThreadLocal.withInitial(GemmScratch::new);
+
+    private float[] packA = new float[0];
+    private float[] shared = new float[0];
+    private boolean sharedBusy;
+    /** Micro-tile of the packed kernel (MR × NR) and of the decode kernels (≤ 8 × 64). */
+    final float[] tile = new float[Math.max(GemmKernel.MR * GemmKernel.NR, 8 * 64)];
+    /** One vector's lanes, for fixed-order horizontal sums. */
+    final float[] lanes = new float[GemmKernel.L];
+    /** Dot products of up to 8 rows. */
+    final float[] dots = new float[8];
+
+    static GemmScratch local() {
+        return LOCAL.get();
+    }
+
+    /** The packed-A buffer, grown to at least {@code size}. */
+    float[] packA(int size) {
+        if (packA.length < size) packA = new float[size];
+        return packA;
+    }
+
+    /** A buffer of at least {@code size} floats for the duration of one call; pair with {@link #releaseShared}. */
+    float[] takeShared(int size) {
+        if (sharedBusy) return new float[size];
+        sharedBusy = true;
+        if (shared.length < size) shared = new float[size];
+        return shared;
+    }
+
+    void releaseShared(float[] buffer) {
+        if (buffer == shared) sharedBusy = false;
+    }
+}
