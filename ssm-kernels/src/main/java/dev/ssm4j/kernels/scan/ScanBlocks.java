@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Helpers shared by the SIMD forward and backward: moving A and the state between their
- * (d, n) / (b, d, n) layouts and the lane-major (n, L) block scratch, and loads/stores that are
- * masked only for the last, partial block of a group.
+ * Helpers shared by the SIMD forward, backward and step: moving A and states between their
+ * (d, n) / (b, d, n) layouts and the lane-major (n, L) block scratch, loads/stores that are masked
+ * only for a partial block, and per-token softplus / sigmoid / silu built on the library EXP.
  */
 final class ScanBlocks {
     private ScanBlocks() {}
@@ -17,14 +17,14 @@ final class ScanBlocks {
     private static final int L = F.length();
 
     /**
-     * Fills vector slot v of the block scratch for channels [c0, c0 + width): aS[(v·n + s)·L + j]
-     * = A[c0 + j, s] and hS likewise with h0[bi, c0 + j, s] (0 without h0); lanes j ≥ width are 0.
+     * Fills the (n, L) block scratch for channels [c0, c0 + width): aS[s·L + j] = A[c0 + j, s] and
+     * hS likewise with h0[bi, c0 + j, s] (0 without h0); lanes j ≥ width are 0.
      */
-    static void gather(ScanTensors io, int bi, int c0, int width, float[] aS, float[] hS, int v) {
+    static void gather(ScanTensors io, int bi, int c0, int width, float[] aS, float[] hS) {
         ScanSpec sp = io.spec;
-        int n = sp.stateSize, base = v * n * L;
+        int n = sp.stateSize;
         for (int s = 0; s < n; s++) {
-            int o = base + s * L;
+            int o = s * L;
             for (int j = 0; j < L; j++) {
                 boolean on = j < width;
                 aS[o + j] = on ? io.A[io.aOff + (c0 + j) * n + s] : 0f;
@@ -33,14 +33,14 @@ final class ScanBlocks {
         }
     }
 
-    /** Writes vector slot v of the state scratch to the final state (b, d, n), if one is bound. */
-    static void scatterFinal(ScanTensors io, int bi, int c0, int width, float[] hS, int v) {
+    /** Writes the (n, L) state scratch to the final state (b, d, n), if one is bound. */
+    static void scatterFinal(ScanTensors io, int bi, int c0, int width, float[] hS) {
         if (io.finalState == null) return;
         ScanSpec sp = io.spec;
-        int n = sp.stateSize, base = v * n * L;
+        int n = sp.stateSize;
         for (int j = 0; j < width; j++) {
             int at = io.finalStateOff + (bi * sp.channels + c0 + j) * n;
-            for (int s = 0; s < n; s++) io.finalState[at + s] = hS[base + s * L + j];
+            for (int s = 0; s < n; s++) io.finalState[at + s] = hS[s * L + j];
         }
     }
 

@@ -119,15 +119,6 @@ public final class ScanSpec {
         return r;
     }
 
-    /** Next reset position strictly after t (or length when none): used by the hot loops. */
-    int nextReset(int t) {
-        if (cuSeqlens == null) return length;
-        for (int i = 1; i < cuSeqlens.length - 1; i++) {
-            if (cuSeqlens[i] > t && cuSeqlens[i] > 0) return cuSeqlens[i];
-        }
-        return length;
-    }
-
     @Override
     public String toString() {
         return "ScanSpec(b=" + batch + ", l=" + length + ", d=" + channels + ", n=" + stateSize + ", g=" + groups

@@ -86,7 +86,8 @@ public final class SelectiveScanScalar {
         });
     }
 
-    private static void backwardChannel(ScanTensors io, ScanGrads gr, GradParts.Sink sink, int bi, int c,
+    /** One (batch row, channel): also the tail of the SIMD backward. hist (l+1)·n and dh (n) are scratch. */
+    static void backwardChannel(ScanTensors io, ScanGrads gr, GradParts.Sink sink, int bi, int c,
             boolean[] reset, float[] hist, float[] dh) {
         ScanSpec sp = io.spec;
         int l = sp.length, d = sp.channels, n = sp.stateSize;

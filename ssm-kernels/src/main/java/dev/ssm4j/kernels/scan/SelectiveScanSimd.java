@@ -29,40 +29,39 @@ import jdk.incubator.vector.VectorOperators;
  * registers, and with n = 16 on AVX-512 the 32 vectors would not fit the 32 registers anyway.
  * One channel vector per block: successive state indices s have independent exps, so the
  * out-of-order core already overlaps them; a two-vector block would need two inlined exp call
- * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}).
+ * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}). For the
+ * same reason the per-token softplus and silu use {@link ScanBlocks}' library-exp versions.
  *
  * <h2>Step</h2>
  * The decoding state is (b, d, n) with n contiguous, so the step vectorises over the state index
  * s instead, reading and writing each state row once; the per-channel Δ', Δ'·u and silu(z) are
- * first computed for a run of channels with channel-wide vectors.
+ * first computed for a run of channels with channel-wide vectors. The exps per step are the same
+ * (d·n/L) either way; vectorising over s avoids gathering state rows with stride n.
  */
 public final class SelectiveScanSimd {
     private SelectiveScanSimd() {}
 
     private static final int L = F.length();
 
-    /** Channels per task: one vector (see the class comment on why not two). */
-    static final int BLOCK = L;
-
     /** Forward: same contract as {@link SelectiveScanScalar#forward}. */
     public static void forward(ScanTensors io, ForkJoinPool pool) {
         io.requireForward();
         ScanSpec sp = io.spec;
         int dg = sp.channelsPerGroup();
-        int blocksPerGroup = (dg + BLOCK - 1) / BLOCK;
+        int blocksPerGroup = (dg + L - 1) / L;
         int tasks = sp.batch * sp.groups * blocksPerGroup;
         boolean[] reset = sp.resets();
         Parallel.forRange(pool, tasks, 1, (start, end) -> {
-            float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + v·L + j, s] at (v·n + s)·L + j
+            float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + j, s] at s·L + j
             float[] hS = new float[sp.stateSize * L]; // (n, L): the states of the block, same layout
             for (int task = start; task < end; task++) {
                 int blk = task % blocksPerGroup, rest = task / blocksPerGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
-                int c0 = gi * dg + blk * BLOCK;
-                int width = Math.min(BLOCK, dg - blk * BLOCK);
-                ScanBlocks.gather(io, bi, c0, width, aS, hS, 0);
+                int c0 = gi * dg + blk * L;
+                int width = Math.min(L, dg - blk * L);
+                ScanBlocks.gather(io, bi, c0, width, aS, hS);
                 forwardBlock(io, bi, gi, c0, width, reset, aS, hS);
-                ScanBlocks.scatterFinal(io, bi, c0, width, hS, 0);
+                ScanBlocks.scatterFinal(io, bi, c0, width, hS);
             }
         });
     }
@@ -113,44 +112,59 @@ public final class SelectiveScanSimd {
         });
     }
 
+    /*
+     * Each of the two phases below calls a small method per vector of channels / per channel
+     * rather than looping inline: a step is short (one pass over the state), and HotSpot only
+     * compiles Vector API code with C2 — until then every vector operation allocates and runs
+     * hundreds of times slower. A method invoked once per channel reaches C2's invocation
+     * threshold within a few steps; a loop inside a method called a few times per step would
+     * take dozens of (very slow) steps to get there.
+     */
     private static void stepRun(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int c1, float[] dtS,
             float[] dtuS, float[] gateS) {
+        for (int c = c0; c < c1; c += L) stepPrologue(io, bi, c, c1, c0, dtS, dtuS, gateS);
+        for (int c = c0; c < c1; c++) stepChannel(io, state, stateOffset, bi, c, dtS[c - c0], dtuS[c - c0], gateS[c - c0]);
+    }
+
+    /** Δ', Δ'·u and the gate silu(z) for channels [c, min(c + L, c1)), into the run's scratch at c − c0. */
+    private static void stepPrologue(ScanTensors io, int bi, int c, int c1, int c0, float[] dtS, float[] dtuS,
+            float[] gateS) {
+        VectorMask<Float> m = F.indexInRange(c, c1);
+        boolean full = c + L <= c1;
+        FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
+        if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
+        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplus(dt);
+        FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
+        ScanBlocks.store(dt, dtS, c - c0, m, full);
+        ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
+        FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
+                : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
+        ScanBlocks.store(gate, gateS, c - c0, m, full);
+    }
+
+    /**
+     * One channel's state row h[bi, c, :] updated in place, vectorised over s, and its y. One
+     * loop whose last part is masked when L does not divide n, rather than a main loop plus a
+     * masked tail: two exp call sites would not both be inlined.
+     */
+    private static void stepChannel(ScanTensors io, float[] state, int stateOffset, int bi, int c, float dt, float dtu,
+            float gate) {
         ScanSpec sp = io.spec;
-        int d = sp.channels, n = sp.stateSize, dg = sp.channelsPerGroup();
-        // 1. Per channel, vectorised over channels: Δ', Δ'·u and the gate silu(z).
-        for (int c = c0; c < c1; c += L) {
-            VectorMask<Float> m = F.indexInRange(c, c1);
-            boolean full = c + L <= c1;
-            FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
-            if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
-            if (sp.deltaSoftplus) dt = ScanBlocks.softplus(dt);
-            FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
-            ScanBlocks.store(dt, dtS, c - c0, m, full);
-            ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
-            FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
-                    : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
-            ScanBlocks.store(gate, gateS, c - c0, m, full);
+        int n = sp.stateSize, gi = c / sp.channelsPerGroup();
+        int at = stateOffset + (bi * sp.channels + c) * n, aRow = io.aOff + c * n;
+        int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
+        final float[] A = io.A, Bv = io.B, Cv = io.C;
+        FloatVector acc = FloatVector.zero(F);
+        for (int s = 0; s < n; s += L) {
+            boolean full = s + L <= n;
+            VectorMask<Float> m = full ? null : F.indexInRange(s, n);
+            FloatVector decay = VectorMath.exp(ScanBlocks.load(A, aRow + s, m, full).mul(dt));
+            FloatVector h = decay.fma(ScanBlocks.load(state, at + s, m, full), ScanBlocks.load(Bv, bRow + s, m, full).mul(dtu));
+            ScanBlocks.store(h, state, at + s, m, full);
+            acc = h.fma(ScanBlocks.load(Cv, cRow + s, m, full), acc); // masked-off lanes of C are 0
         }
-        // 2. Per channel, vectorised over the state index s: one read and one write of each state row.
-        // One loop with a mask (all-true except on the last part when L does not divide n) rather
-        // than a main loop plus a masked tail: two exp call sites would not both be inlined.
-        for (int c = c0; c < c1; c++) {
-            int gi = c / dg;
-            int at = stateOffset + (bi * d + c) * n, aRow = io.aOff + c * n;
-            int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
-            float dt = dtS[c - c0], dtu = dtuS[c - c0];
-            FloatVector acc = FloatVector.zero(F);
-            for (int s = 0; s < n; s += L) {
-                VectorMask<Float> m = F.indexInRange(s, n);
-                FloatVector decay = VectorMath.exp(FloatVector.fromArray(F, io.A, aRow + s, m).mul(dt));
-                FloatVector h = decay.fma(FloatVector.fromArray(F, state, at + s, m),
-                        FloatVector.fromArray(F, io.B, bRow + s, m).mul(dtu));
-                h.intoArray(state, at + s, m);
-                acc = h.fma(FloatVector.fromArray(F, io.C, cRow + s, m), acc); // masked-off lanes of C are 0
-            }
-            float y = acc.reduceLanes(VectorOperators.ADD);
-            if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
-            io.y[io.yOff + bi * io.yStride + c] = y * gateS[c - c0];
-        }
+        float y = acc.reduceLanes(VectorOperators.ADD);
+        if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
+        io.y[io.yOff + bi * io.yStride + c] = y * gate;
     }
 }

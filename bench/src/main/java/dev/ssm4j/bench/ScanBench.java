@@ -1,0 +1,93 @@
+package dev.ssm4j.bench;
+
+import dev.ssm4j.bench.jmh.ScanBenchmark;
+import dev.ssm4j.bench.jmh.ScanStepBenchmark;
+import dev.ssm4j.kernels.KernelConfig;
+import dev.ssm4j.train.cli.Args;
+import dev.ssm4j.train.cli.Command;
+import dev.ssm4j.train.cli.UsageException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code ./ssm bench scan}: the selective scan (Mamba-1 S6) forward, backward and decoding step,
+ * scalar and SIMD, at the benchmark shapes of docs/benchmarks.md, each point a short JMH run
+ * ({@link JmhShort}). Prints a table, or with --json one JSON object per point.
+ */
+public final class ScanBench implements Command {
+    private static final String BIG = "1x2048x1536x16", SMALL = "8x256x128x16", STEP = "1x1536x16";
+
+    @Override
+    public String summary() {
+        return "selective scan (S6) forward/backward/step, scalar vs SIMD";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: ./ssm bench scan [--json] [--quick] [--threads 1,2]
+                Times the Mamba-1 selective scan with short JMH runs (one fork each; about 3-4 minutes
+                in all, most of it the scalar twin at the large shape):
+                  forward and backward at (b, l, d, n) = (1, 2048, 1536, 16) and (8, 256, 128, 16),
+                  step at (b, d, n) = (1, 1536, 16), scalar and SIMD, for each thread count.
+                Elements = b·l·d·n (l = 1 for step). The full configurable runs:
+                  ./ssm jmh 'ScanBenchmark|ScanStepBenchmark' -f 1 -wi 2 -i 3 -w 1 -r 1
+                  --json         one JSON object per line: kernel, direction, impl, b, l, d, n, threads,
+                                 seconds, elements_per_second
+                  --quick        only the large shape and the step, one thread (about a minute)
+                  --threads L    comma-separated thread counts (default 1,2)""";
+    }
+
+    private record Point(String direction, String shape, String impl, int threads) {}
+
+    @Override
+    public int run(Args args) {
+        boolean json = args.flag("json"), quick = args.flag("quick");
+        int[] threads = args.intList("threads", quick ? new int[] {1} : new int[] {1, 2});
+        args.finish();
+        for (int t : threads) {
+            if (t < 1) throw new UsageException("--threads must be >= 1, got " + t);
+        }
+        List<Point> points = new ArrayList<>();
+        for (String shape : quick ? List.of(BIG) : List.of(BIG, SMALL)) {
+            for (String dir : List.of("forward", "backward")) {
+                for (int t : threads) {
+                    for (String impl : List.of("simd", "scalar")) points.add(new Point(dir, shape, impl, t));
+                }
+            }
+        }
+        for (int t : threads) {
+            for (String impl : List.of("simd", "scalar")) points.add(new Point("step", STEP, impl, t));
+        }
+
+        BenchReport report = new BenchReport(json);
+        Map<Point, Double> seconds = new java.util.HashMap<>();
+        for (Point p : points) {
+            boolean step = p.direction.equals("step");
+            Map<String, String> params = Map.of("shape", p.shape, "impl", p.impl, "threads", Integer.toString(p.threads));
+            double s = JmhShort.secondsPerOp(step ? ScanStepBenchmark.class : ScanBenchmark.class, p.direction, params);
+            seconds.put(p, s);
+            String[] dims = p.shape.split("x");
+            long b = Long.parseLong(dims[0]);
+            long l = step ? 1 : Long.parseLong(dims[1]);
+            long d = Long.parseLong(dims[step ? 1 : 2]), n = Long.parseLong(dims[step ? 2 : 3]);
+            report.row().put("kernel", "selective_scan").put("direction", p.direction).put("impl", p.impl)
+                    .put("b", b).put("l", l).put("d", d).put("n", n).put("threads", p.threads)
+                    .put("seconds", s).put("elements_per_second", b * l * d * n / s).add();
+        }
+        report.finish("selective scan (Mamba-1 S6), " + KernelConfig.describe() + ", elements = b·l·d·n");
+        if (!json) {
+            for (int t : threads) {
+                Double fs = seconds.get(new Point("forward", BIG, "simd", t));
+                Double fc = seconds.get(new Point("forward", BIG, "scalar", t));
+                Double bs = seconds.get(new Point("backward", BIG, "simd", t));
+                System.out.println(String.format(Locale.ROOT,
+                        "(1, 2048, 1536, 16), %d thread(s): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx",
+                        t, fc / fs, bs / fs));
+            }
+        }
+        return 0;
+    }
+}
