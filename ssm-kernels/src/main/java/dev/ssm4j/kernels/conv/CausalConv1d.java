@@ -153,8 +153,8 @@ public final class CausalConv1d {
         ConvChecks.rows("x", x, xOff, xStride, b * l, d, false);
         ConvChecks.rows("finalState", finalState, finalStateOff, d, b * (w - 1), d, true);
         ConvChecks.rows("initialState", initialState, initialStateOff, d, b * (w - 1), d, true);
-        ConvChecks.exact("weight", weight, d * w, "(d=" + d + ", w=" + w + ")", false);
-        ConvChecks.exact("bias", bias, d, "(d=" + d + ")", true);
+        ConvChecks.exact("weight", weight, d, w, false);
+        ConvChecks.exact("bias", bias, d, 0, true);
         ConvChecks.cuSeqlens(cuSeqlens, b, l);
         ConvChecks.noOverlap("y", y, yOff, yStride, b * l, "x", x, xOff, xStride, b * l, d);
         ConvChecks.noOverlap("y", y, yOff, yStride, b * l, "initialState", initialState, initialStateOff, d, b * (w - 1), d);
@@ -178,10 +178,10 @@ public final class CausalConv1d {
         ConvChecks.rows("dInitialState", dInitialState, dInitialStateOff, d, b * (w - 1), d, true);
         ConvChecks.rows("dFinalState", dFinalState, dFinalStateOff, d, b * (w - 1), d, true);
         ConvChecks.rows("initialState", initialState, initialStateOff, d, b * (w - 1), d, true);
-        ConvChecks.exact("weight", weight, d * w, "(d=" + d + ", w=" + w + ")", false);
-        ConvChecks.exact("bias", bias, d, "(d=" + d + ")", true);
-        ConvChecks.exact("dweight", dweight, d * w, "(d=" + d + ", w=" + w + ")", true);
-        ConvChecks.exact("dbias", dbias, d, "(d=" + d + ")", true);
+        ConvChecks.exact("weight", weight, d, w, false);
+        ConvChecks.exact("bias", bias, d, 0, true);
+        ConvChecks.exact("dweight", dweight, d, w, true);
+        ConvChecks.exact("dbias", dbias, d, 0, true);
         ConvChecks.cuSeqlens(cuSeqlens, b, l);
         ConvChecks.noOverlap("dx", dx, dxOff, dxStride, b * l, "dy", dy, dyOff, dyStride, b * l, d);
         ConvChecks.noOverlap("dx", dx, dxOff, dxStride, b * l, "x", x, xOff, xStride, b * l, d);
@@ -195,8 +195,8 @@ public final class CausalConv1d {
         ConvChecks.rows("y", y, yOff, yStride, b, d, false);
         ConvChecks.rows("x", x, xOff, xStride, b, d, false);
         ConvChecks.rows("state", state, stateOff, d, b * (w - 1), d, false);
-        ConvChecks.exact("weight", weight, d * w, "(d=" + d + ", w=" + w + ")", false);
-        ConvChecks.exact("bias", bias, d, "(d=" + d + ")", true);
+        ConvChecks.exact("weight", weight, d, w, false);
+        ConvChecks.exact("bias", bias, d, 0, true);
         ConvChecks.noOverlap("y", y, yOff, yStride, b, "state", state, stateOff, d, b * (w - 1), d);
         if (!(y == x && yOff == xOff && yStride == xStride)) { // exactly in place is fine: x is read before y is written
             ConvChecks.noOverlap("y", y, yOff, yStride, b, "x", x, xOff, xStride, b, d);

@@ -33,14 +33,20 @@ final class ConvChecks {
         }
     }
 
-    static void exact(String name, float[] a, int len, String shape, boolean optional) {
+    /** An array of exactly d·w floats (w = 0: exactly d), named and shaped in the message only on failure. */
+    static void exact(String name, float[] a, int d, int w, boolean optional) {
+        int len = w == 0 ? d : d * w;
         if (a == null) {
             if (optional) return;
-            throw new IllegalArgumentException(name + " must not be null (expected " + shape + ")");
+            throw new IllegalArgumentException(name + " must not be null (expected " + shape(d, w) + ")");
         }
         if (a.length != len) {
-            throw new IllegalArgumentException(name + " has length " + a.length + ", expected " + shape + " = " + len);
+            throw new IllegalArgumentException(name + " has length " + a.length + ", expected " + shape(d, w) + " = " + len);
         }
+    }
+
+    private static String shape(int d, int w) {
+        return w == 0 ? "(d=" + d + ")" : "(d=" + d + ", w=" + w + ")";
     }
 
     /** Rejects an output that overlaps an input it is computed from (other than a disjoint column slice). */
