@@ -109,19 +109,20 @@ public final class Json {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Reader: recursive descent over the String's chars. One object per value, no tokens list.
+    // Reader: recursive descent over a char[] (cheaper per character than String.charAt, which
+    // re-checks the string's coder and bounds). One object per value, no token list.
 
     private static final class Reader {
-        private final String s;
+        private final char[] s;
         private final String source;
         private final int n;
         private int pos;
         private int depth;
 
-        Reader(String s, String source) {
-            this.s = s;
+        Reader(String text, String source) {
+            this.s = text.toCharArray();
             this.source = source;
-            this.n = s.length();
+            this.n = s.length;
         }
 
         Object document() {
@@ -134,7 +135,7 @@ public final class Json {
         }
 
         private Object value() {
-            char c = s.charAt(pos);
+            char c = s[pos];
             switch (c) {
                 case '{': return object();
                 case '[': return array();
@@ -156,14 +157,14 @@ public final class Json {
             pos++; // '{'
             LinkedHashMap<String, Object> map = new LinkedHashMap<>();
             skipWs();
-            if (pos < n && s.charAt(pos) == '}') {
+            if (pos < n && s[pos] == '}') {
                 pos++;
                 depth--;
                 return map;
             }
             while (true) {
                 skipWs();
-                if (pos >= n || s.charAt(pos) != '"') {
+                if (pos >= n || s[pos] != '"') {
                     throw error(pos, "expected a string key in the object opened at " + where(open) + ", found " + found(pos));
                 }
                 int keyPos = pos;
@@ -179,7 +180,7 @@ public final class Json {
                 map.put(key, v);
                 skipWs();
                 if (pos >= n) throw error(pos, "expected ',' or '}' to continue the object opened at " + where(open) + ", found end of input");
-                char c = s.charAt(pos++);
+                char c = s[pos++];
                 if (c == '}') break;
                 if (c != ',') throw error(pos - 1, "expected ',' or '}' in the object opened at " + where(open) + ", found " + found(pos - 1));
             }
@@ -193,7 +194,7 @@ public final class Json {
             pos++; // '['
             ArrayList<Object> list = new ArrayList<>();
             skipWs();
-            if (pos < n && s.charAt(pos) == ']') {
+            if (pos < n && s[pos] == ']') {
                 pos++;
                 depth--;
                 return list;
@@ -204,7 +205,7 @@ public final class Json {
                 list.add(value());
                 skipWs();
                 if (pos >= n) throw error(pos, "expected ',' or ']' to continue the array opened at " + where(open) + ", found end of input");
-                char c = s.charAt(pos++);
+                char c = s[pos++];
                 if (c == ']') break;
                 if (c != ',') throw error(pos - 1, "expected ',' or ']' in the array opened at " + where(open) + ", found " + found(pos - 1));
             }
@@ -222,9 +223,9 @@ public final class Json {
             // Fast path: no escapes → one substring.
             int i = pos;
             while (i < n) {
-                char c = s.charAt(i);
+                char c = s[i];
                 if (c == '"') {
-                    String out = s.substring(pos, i);
+                    String out = new String(s, pos, i - pos);
                     pos = i + 1;
                     return out;
                 }
@@ -232,11 +233,11 @@ public final class Json {
                 i++;
             }
             StringBuilder sb = new StringBuilder(Math.max(16, i - pos + 16));
-            sb.append(s, pos, i);
+            sb.append(s, pos, i - pos);
             pos = i;
             while (true) {
                 if (pos >= n) throw error(open, "unterminated string (no closing '\"' before end of input)");
-                char c = s.charAt(pos);
+                char c = s[pos];
                 if (c == '"') {
                     pos++;
                     return sb.toString();
@@ -250,7 +251,7 @@ public final class Json {
                     continue;
                 }
                 if (pos + 1 >= n) throw error(open, "unterminated string (no closing '\"' before end of input)");
-                char e = s.charAt(pos + 1);
+                char e = s[pos + 1];
                 switch (e) {
                     case '"': sb.append('"'); break;
                     case '\\': sb.append('\\'); break;
@@ -264,7 +265,7 @@ public final class Json {
                         int v = 0;
                         for (int k = 0; k < 4; k++) {
                             int p = pos + 2 + k;
-                            int d = p < n ? Character.digit(s.charAt(p), 16) : -1;
+                            int d = p < n ? Character.digit(s[p], 16) : -1;
                             if (d < 0) throw error(Math.min(p, n), "expected 4 hex digits after \\u, found " + found(p));
                             v = v * 16 + d;
                         }
@@ -282,37 +283,45 @@ public final class Json {
         private Object number() {
             int start = pos;
             boolean integral = true;
-            if (s.charAt(pos) == '-') {
+            if (s[pos] == '-') {
                 pos++;
-                if (pos < n && s.charAt(pos) == 'I') {
+                if (pos < n && s[pos] == 'I') {
                     literal("Infinity");
                     return Double.NEGATIVE_INFINITY;
                 }
             }
-            if (pos >= n || !isDigit(s.charAt(pos))) throw error(pos, "expected a digit, found " + found(pos));
-            if (s.charAt(pos) == '0') {
+            if (pos >= n || !isDigit(s[pos])) throw error(pos, "expected a digit, found " + found(pos));
+            if (s[pos] == '0') {
                 pos++;
-                if (pos < n && isDigit(s.charAt(pos))) throw error(pos, "leading zeros are not allowed in numbers");
+                if (pos < n && isDigit(s[pos])) throw error(pos, "leading zeros are not allowed in numbers");
             } else {
-                while (pos < n && isDigit(s.charAt(pos))) pos++;
+                while (pos < n && isDigit(s[pos])) pos++;
             }
-            if (pos < n && s.charAt(pos) == '.') {
+            if (pos < n && s[pos] == '.') {
                 integral = false;
                 pos++;
-                if (pos >= n || !isDigit(s.charAt(pos))) throw error(pos, "expected a digit after '.', found " + found(pos));
-                while (pos < n && isDigit(s.charAt(pos))) pos++;
+                if (pos >= n || !isDigit(s[pos])) throw error(pos, "expected a digit after '.', found " + found(pos));
+                while (pos < n && isDigit(s[pos])) pos++;
             }
-            if (pos < n && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
+            if (pos < n && (s[pos] == 'e' || s[pos] == 'E')) {
                 integral = false;
                 pos++;
-                if (pos < n && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) pos++;
-                if (pos >= n || !isDigit(s.charAt(pos))) throw error(pos, "expected a digit in the exponent, found " + found(pos));
-                while (pos < n && isDigit(s.charAt(pos))) pos++;
+                if (pos < n && (s[pos] == '+' || s[pos] == '-')) pos++;
+                if (pos >= n || !isDigit(s[pos])) throw error(pos, "expected a digit in the exponent, found " + found(pos));
+                while (pos < n && isDigit(s[pos])) pos++;
             }
-            String text = s.substring(start, pos);
             if (integral) {
-                int digits = text.length() - (text.charAt(0) == '-' ? 1 : 0);
-                if (digits <= 18) return Long.parseLong(text);
+                int p = start;
+                boolean negative = s[p] == '-';
+                if (negative) p++;
+                if (pos - p <= 18) { // cannot overflow: accumulate directly
+                    long v = 0;
+                    for (; p < pos; p++) v = v * 10 + (s[p] - '0');
+                    return negative ? -v : v;
+                }
+            }
+            String text = new String(s, start, pos - start);
+            if (integral) {
                 try {
                     return Long.parseLong(text);
                 } catch (NumberFormatException tooBig) {
@@ -327,19 +336,22 @@ public final class Json {
         }
 
         private void literal(String word) {
-            if (!s.startsWith(word, pos)) throw error(pos, "expected a JSON value, found " + found(pos));
+            if (pos + word.length() > n) throw error(pos, "expected a JSON value, found " + found(pos));
+            for (int k = 0; k < word.length(); k++) {
+                if (s[pos + k] != word.charAt(k)) throw error(pos, "expected a JSON value, found " + found(pos));
+            }
             pos += word.length();
         }
 
         private void expect(char c, String context) {
             if (pos >= n) throw error(pos, "expected '" + c + "' " + context + ", found end of input");
-            if (s.charAt(pos) != c) throw error(pos, "expected '" + c + "' " + context + ", found " + found(pos));
+            if (s[pos] != c) throw error(pos, "expected '" + c + "' " + context + ", found " + found(pos));
             pos++;
         }
 
         private void skipWs() {
             while (pos < n) {
-                char c = s.charAt(pos);
+                char c = s[pos];
                 if (c == ' ' || c == '\n' || c == '\r' || c == '\t') pos++;
                 else return;
             }
@@ -348,8 +360,8 @@ public final class Json {
         /** Describes what is at {@code p}: the character (quoted) or "end of input". */
         private String found(int p) {
             if (p >= n) return "end of input";
-            char c = s.charAt(p);
-            if (c == '/' && p + 1 < n && (s.charAt(p + 1) == '/' || s.charAt(p + 1) == '*')) return "a comment (not allowed in JSON)";
+            char c = s[p];
+            if (c == '/' && p + 1 < n && (s[p + 1] == '/' || s[p + 1] == '*')) return "a comment (not allowed in JSON)";
             return "'" + printable(c) + "'";
         }
 
@@ -362,12 +374,12 @@ public final class Json {
             int line = 1, col = 1;
             int end = Math.min(p, n);
             for (int i = 0; i < end; i++) {
-                char c = s.charAt(i);
+                char c = s[i];
                 if (c == '\n') {
                     line++;
                     col = 1;
                 } else if (c == '\r') {
-                    if (i + 1 < end && s.charAt(i + 1) == '\n') continue; // CRLF counts once
+                    if (i + 1 < end && s[i + 1] == '\n') continue; // CRLF counts once
                     line++;
                     col = 1;
                 } else {
