@@ -3,18 +3,16 @@ package dev.ssm4j.train.backward;
 import dev.ssm4j.train.data.Batch;
 
 /**
- * Fused softmax cross-entropy, forward and backward in one pass over each row of logits (the
- * elem branch's fused kernel will replace this ADAPTER; the math is the same).
+ * The training loss: softmax cross-entropy over the vocabulary, forward and backward, as a facade
+ * over the fused kernel ({@link dev.ssm4j.kernels.loss.CrossEntropy}) that adds the argmax hit
+ * count (accuracy) and the batch-wide scaling the trainer needs.
  *
- * <p>For a row of logits z (V) with target y: p = softmax(z), loss = −log p_y
- * = log Σ_v exp(z_v − max z) + max z − z_y, and ∂loss/∂z = p − onehot(y). The model's loss is
- * the MEAN over the positions that have a target (torch's {@code ignore_index = -100} rule,
- * {@link Batch#IGNORE}), so every row's gradient is scaled by {@code scale = 1 / N} where N counts
- * the targeted positions of the WHOLE batch (not of one thread's rows, nor of one micro-batch):
- * that is what makes sums of per-thread or per-micro-batch gradients equal the full-batch gradient.
- *
- * <p>The exponentials and the log are taken in double (the row is short compared with the GEMMs
- * around it), so the loss matches torch's float log-softmax to float rounding.
+ * <p>For a row of logits z (V) with target y: p = softmax(z), loss = −log p_y and
+ * ∂loss/∂z = p − onehot(y). The model's loss is the MEAN over the positions that have a target
+ * (torch's {@code ignore_index = -100} rule, {@link Batch#IGNORE}), so every row's gradient is scaled
+ * by {@code scale = 1 / N} where N counts the targeted positions of the WHOLE batch (not of one
+ * thread's rows, nor of one micro-batch or chunk): that is what makes sums of partial gradients
+ * equal the full-batch gradient.
  */
 public final class CrossEntropy {
     private CrossEntropy() {}
@@ -30,58 +28,51 @@ public final class CrossEntropy {
      *
      * @param logits  (rows, V) at offset 0
      * @param targets target ids, row t at {@code targets[tOff + t]}, in [0, V) or IGNORE
+     * @param lse     scratch (≥ rows floats) for the log-sum-exp the backward reuses, or null
      * @return Σ loss_t over the targeted rows (not divided by anything)
      */
     public static double forwardBackward(float[] dlogits, float[] logits, int[] targets, int tOff, int rows, int V,
+                                         float scale, long[] stats, float[] lse) {
+        if (rows == 0) return 0;
+        if (lse == null || lse.length < rows) lse = new float[rows];
+        double mean = dev.ssm4j.kernels.loss.CrossEntropy.forward(null, lse, logits, 0, V, targets, tOff, rows, V,
+                Batch.IGNORE, null);                    // checks shapes and targets first
+        int n = countTargets(targets, tOff, rows);
+        if (stats != null) {
+            stats[COUNT] += n;
+            stats[CORRECT] += hits(logits, targets, tOff, rows, V);
+        }
+        if (dlogits != null) {
+            // The kernel divides by this call's count n; dloss = n·scale makes the factor scale.
+            dev.ssm4j.kernels.loss.CrossEntropy.backward(dlogits, 0, V, logits, 0, V, lse, targets, tOff, rows, V,
+                    Batch.IGNORE, (float) ((double) n * scale), null);
+        }
+        return mean * n;
+    }
+
+    /** {@link #forwardBackward(float[], float[], int[], int, int, int, float, long[], float[])} with temporary scratch. */
+    public static double forwardBackward(float[] dlogits, float[] logits, int[] targets, int tOff, int rows, int V,
                                          float scale, long[] stats) {
-        if (rows < 0 || V < 1) throw new IllegalArgumentException("cross-entropy: rows " + rows + ", vocab " + V);
-        if (logits.length < (long) rows * V) {
-            throw new IllegalArgumentException("cross-entropy: logits has length " + logits.length
-                    + ", expected (rows, V) = (" + rows + ", " + V + ")");
-        }
-        if (dlogits != null && dlogits.length < (long) rows * V) {
-            throw new IllegalArgumentException("cross-entropy: dlogits has length " + dlogits.length
-                    + ", expected (rows, V) = (" + rows + ", " + V + ")");
-        }
-        if (tOff < 0 || targets.length < (long) tOff + rows) {
-            throw new IllegalArgumentException("cross-entropy: targets has length " + targets.length + ", expected "
-                    + (tOff + rows) + " (offset " + tOff + " + rows " + rows + ")");
-        }
-        double total = 0;
+        return forwardBackward(dlogits, logits, targets, tOff, rows, V, scale, stats, null);
+    }
+
+    /** Rows whose first-index argmax equals their target (targets checked by the kernel). */
+    static long hits(float[] logits, int[] targets, int tOff, int rows, int V) {
+        long h = 0;
         for (int t = 0; t < rows; t++) {
-            int y = targets[tOff + t], o = t * V;
-            if (y == Batch.IGNORE) {
-                if (dlogits != null) java.util.Arrays.fill(dlogits, o, o + V, 0f);
-                continue;
-            }
-            if (y < 0 || y >= V) {
-                throw new IllegalArgumentException("cross-entropy: target " + y + " at row " + t
-                        + " is outside the vocabulary [0, " + V + ")");
-            }
+            int y = targets[tOff + t];
+            if (y == Batch.IGNORE) continue;
+            int o = t * V, arg = 0;
             float max = logits[o];
-            int arg = 0;
             for (int v = 1; v < V; v++) {
                 if (logits[o + v] > max) {
                     max = logits[o + v];
                     arg = v;
                 }
             }
-            double sum = 0;
-            for (int v = 0; v < V; v++) sum += Math.exp((double) logits[o + v] - max);
-            total += Math.log(sum) + max - logits[o + y];
-            if (stats != null) {
-                stats[COUNT]++;
-                if (arg == y) stats[CORRECT]++;
-            }
-            if (dlogits != null) {
-                double inv = 1.0 / sum;
-                for (int v = 0; v < V; v++) {
-                    dlogits[o + v] = (float) (scale * Math.exp((double) logits[o + v] - max) * inv);
-                }
-                dlogits[o + y] -= scale;
-            }
+            if (arg == y) h++;
         }
-        return total;
+        return h;
     }
 
     /** Number of positions of {@code targets[off .. off + n)} that carry a target (not IGNORE). */

@@ -194,6 +194,7 @@ public final class Backprop {
         final float[] grads;
         final ForwardOptions fo = new ForwardOptions().logits(ForwardOptions.Logits.ALL);
         final long[] stats = new long[2];
+        final float[] lse;
         double lossSum;
 
         Worker(boolean first, int micro, int chunk, int nChunks, int window) {
@@ -212,6 +213,7 @@ public final class Backprop {
                 tokens[j] = new int[micro * chunk];
                 targets[j] = new int[micro * chunk];
             }
+            lse = new float[micro * chunk];
             state = nChunks > 1 ? model.lm().newState(micro) : null;
             carry = nChunks > 1 ? new StateGrads(spec, micro) : null;
             backward = new ModelBackward(spec, micro, chunk);
@@ -242,7 +244,7 @@ public final class Backprop {
                         fo.activations(grad ? stores[j] : null);
                         model.lm().forward(tokens[j], mb, len, state, ws, fo, logits[j]);
                         lossSum += CrossEntropy.forwardBackward(grad ? logits[j] : null, logits[j], targets[j], 0,
-                                mb * len, V, scale, stats);
+                                mb * len, V, scale, stats, lse);
                     }
                     if (!grad) continue;
                     if (carry != null) carry.zero();
