@@ -51,6 +51,7 @@ public final class TrainCommand implements Command {
               --out DIR             output folder (default runs/train): checkpoint/, model/, plot.png
               --log FILE            metrics JSONL (default OUT/metrics.jsonl), one line per step
               --eval-every N        evaluate every N steps (--eval-batches, default 4)
+              --stop-at-accuracy A  stop after an evaluation with accuracy >= A (tasks)
               --save-every N        checkpoint every N steps (and at the end)
               --resume              continue from OUT/checkpoint (same losses as an uninterrupted run)
               --skip-nonfinite      skip steps whose loss or gradient is NaN/Inf (default: stop)
@@ -79,18 +80,7 @@ public final class TrainCommand implements Command {
     static TrainConfig config(Args a, String defaultOut) {
         TrainConfig c = new TrainConfig();
         c.task = a.string("task", null);
-        String tp = a.string("task-params", null);
-        if (tp != null && !tp.isBlank()) {
-            for (String kv : tp.split(",")) {
-                String[] p = kv.split("=", 2);
-                if (p.length != 2) throw new UsageException("--task-params wants k=v pairs, got '" + kv + "'");
-                try {
-                    c.taskParams.put(p[0].trim(), Integer.parseInt(p[1].trim()));
-                } catch (NumberFormatException e) {
-                    throw new UsageException("--task-params " + p[0] + " must be a whole number, got '" + p[1] + "'");
-                }
-            }
-        }
+        c.taskParams.putAll(EvalCommand.parseParams(a.string("task-params", null)));
         String data = a.string("data", null);
         c.data = data == null ? null : Path.of(data);
         c.evalFraction = a.number("eval-fraction", 0);
@@ -137,6 +127,7 @@ public final class TrainCommand implements Command {
         c.saveEvery = a.longValue("save-every", 0);
         c.resume = a.flag("resume");
         c.skipNonfinite = a.flag("skip-nonfinite");
+        c.stopAtAccuracy = a.number("stop-at-accuracy", Double.NaN);
         c.progress = !a.flag("quiet");
         c.plot = !a.flag("no-plot");
         return c;

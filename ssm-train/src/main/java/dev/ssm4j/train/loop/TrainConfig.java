@@ -62,6 +62,8 @@ public final class TrainConfig {
     public long saveEvery = 0;
     public boolean resume = false;
     public boolean skipNonfinite = false;
+    /** Stop early after an evaluation whose accuracy is at least this (tasks; NaN = never). */
+    public double stopAtAccuracy = Double.NaN;
     /** Progress bar on stdout. */
     public boolean progress = true;
     /** Write plot.png at the end (and at every checkpoint). */
@@ -92,6 +94,7 @@ public final class TrainConfig {
     public TrainConfig saveEvery(long v) { this.saveEvery = v; return this; }
     public TrainConfig resume(boolean v) { this.resume = v; return this; }
     public TrainConfig skipNonfinite(boolean v) { this.skipNonfinite = v; return this; }
+    public TrainConfig stopAtAccuracy(double v) { this.stopAtAccuracy = v; return this; }
     public TrainConfig progress(boolean v) { this.progress = v; return this; }
     public TrainConfig plot(boolean v) { this.plot = v; return this; }
 

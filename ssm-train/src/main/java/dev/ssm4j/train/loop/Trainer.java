@@ -48,7 +48,7 @@ import java.util.Map;
  * </ol>
  * {@code resume} restores the checkpoint and continues: the parameters, optimizer moments and step
  * count and the data position are restored exactly, so the remaining losses equal those of the
- * uninterrupted run (bitwise for the same thread count); metric lines after the checkpoint are
+ * uninterrupted run (bitwise for the same thread count and JIT state, see docs/training.md); metric lines after the checkpoint are
  * dropped before appending. At the end the model is also written to {@code out/model} (a Hugging
  * Face directory) and the curves to {@code out/plot.png}.
  */
@@ -108,8 +108,9 @@ public final class Trainer {
         Backprop bp = new Backprop(model, cfg.batch, seq,
                 new Backprop.Options(cfg.threads, cfg.parallelism, cfg.microBatch, cfg.chunk, cfg.bpttChunks));
         ProgressBar bar = cfg.progress ? ProgressBar.forStdout(cfg.steps, Math.max(1, (int) (cfg.steps / 20))) : null;
+        if (cfg.progress && start > 0) System.out.println("resuming at step " + start + " from " + ckpt);
         double lastLoss = Double.NaN, lastAcc = Double.NaN, evalLoss = Double.NaN, evalAcc = Double.NaN;
-        long skipped = 0, tokens = 0;
+        long skipped = 0, tokens = 0, stepsDone = start;
         long t0 = System.nanoTime();
         try (MetricsWriter metrics = new MetricsWriter(logFile, cfg.resume)) {
             for (long i = start; i < cfg.steps; i++) {
@@ -151,10 +152,13 @@ public final class Trainer {
                 if (bar != null) {
                     bar.update(done, r.loss(), tps, task != null ? String.format("acc %.3f", r.accuracy()) : "");
                 }
-                if ((cfg.saveEvery > 0 && done % cfg.saveEvery == 0) || done == cfg.steps) {
+                boolean stop = task != null && extra.containsKey("eval_accuracy") && evalAcc >= cfg.stopAtAccuracy;
+                if ((cfg.saveEvery > 0 && done % cfg.saveEvery == 0) || done == cfg.steps || stop) {
                     save(ckpt, done);
                     if (cfg.plot) plot(logFile);
                 }
+                stepsDone = done;
+                if (stop) break;
             }
             if (bar != null) bar.finish();
         } finally {
@@ -164,7 +168,7 @@ public final class Trainer {
             model.save(cfg.out.resolve("model"));
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Summary(cfg.steps, lastLoss, lastAcc, evalLoss, evalAcc, secs, tokens / Math.max(secs, 1e-9),
+        return new Summary(stepsDone, lastLoss, lastAcc, evalLoss, evalAcc, secs, tokens / Math.max(secs, 1e-9),
                 skipped);
     }
 

@@ -133,12 +133,12 @@ class BackpropTest {
 
     /** A small random model: directional derivatives of the loss match the backward (with a mask). */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void directionalFiniteDifferencesOnARandomMamba1(boolean tied) {
+    @org.junit.jupiter.params.provider.CsvSource({"false, 13", "true, 13", "false, 101"})
+    void directionalFiniteDifferencesOnARandomMamba1(boolean tied, int l) {
         ModelSpec spec = ModelSpec.builder(ModelSpec.Kind.MAMBA1).vocab(11).hidden(8).layers(2).dInner(16)
                 .dState(3).convWidth(3).dtRank(2).useBias(true).tieEmbeddings(tied).build();
         TrainModel m = TrainModel.initialised(spec, Init.defaults().withRange(0.5), 7);
-        int b = 2, l = 13, V = spec.vocab;
+        int b = 2, V = spec.vocab;   // l = 101 crosses the scan backward's recompute chunks
         SplittableRandom rng = new SplittableRandom(5);
         int[] toks = new int[b * l], tg = new int[b * l], mask = new int[b * l];
         for (int t = 0; t < b * l; t++) {
