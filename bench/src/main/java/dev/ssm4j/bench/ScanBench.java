@@ -27,17 +27,23 @@ public final class ScanBench implements Command {
     @Override
     public String usage() {
         return """
-                usage: ./ssm bench scan [--json] [--quick] [--threads 1,2]
+                usage: ./ssm bench scan [--json] [--quick] [--threads 1,2] [--clock wall|cpu]
                 Times the Mamba-1 selective scan with short JMH runs (one fork each; about 3-4 minutes
                 in all, most of it the scalar twin at the large shape):
                   forward and backward at (b, l, d, n) = (1, 2048, 1536, 16) and (8, 256, 128, 16),
                   step at (b, d, n) = (1, 1536, 16), scalar and SIMD, for each thread count.
-                Elements = b·l·d·n (l = 1 for step). The full configurable runs:
+                Elements = b·l·d·n (l = 1 for step). The table is followed by the SIMD/scalar and
+                backward/forward ratios at the large shape, and (text mode only) the SIMD backward
+                when the forward saved its checkpoints. The full configurable runs:
                   ./ssm jmh 'ScanBenchmark|ScanStepBenchmark' -f 1 -wi 2 -i 3 -w 1 -r 1
                   --json         one JSON object per line: kernel, direction, impl, b, l, d, n, threads,
                                  seconds, elements_per_second
                   --quick        only the large shape and the step, one thread (about a minute)
-                  --threads L    comma-separated thread counts (default 1,2)""";
+                  --threads L    comma-separated thread counts (default 1,2)
+                  --clock cpu    instead of JMH: one thread, in this JVM, the CPU time the thread
+                                 spent per call (minimum over repeated calls after a warm-up). Much
+                                 less sensitive than wall time to other processes on a shared
+                                 machine, which is its purpose; large shape and step only.""";
     }
 
     private record Point(String direction, String shape, String impl, int threads) {}
@@ -46,7 +52,10 @@ public final class ScanBench implements Command {
     public int run(Args args) {
         boolean json = args.flag("json"), quick = args.flag("quick");
         int[] threads = args.intList("threads", quick ? new int[] {1} : new int[] {1, 2});
+        String clock = args.string("clock", "wall");
         args.finish();
+        if (clock.equals("cpu")) return cpuClock(json);
+        if (!clock.equals("wall")) throw new UsageException("--clock must be wall or cpu, got '" + clock + "'");
         for (int t : threads) {
             if (t < 1) throw new UsageException("--threads must be >= 1, got " + t);
         }
@@ -64,8 +73,14 @@ public final class ScanBench implements Command {
 
         BenchReport report = new BenchReport(json);
         Map<Point, Double> seconds = new java.util.HashMap<>();
+        Map<Integer, Double> fromCheckpoints = new java.util.HashMap<>();
         for (Point p : points) {
             boolean step = p.direction.equals("step");
+            if (!json && p.direction.equals("backward") && p.shape.equals(BIG) && p.impl.equals("simd")) {
+                // Also the training path: backward from the forward's checkpoints (summary line only).
+                fromCheckpoints.put(p.threads, JmhShort.secondsPerOp(ScanBenchmark.class, "backwardFromCheckpoints",
+                        Map.of("shape", BIG, "impl", "simd", "threads", Integer.toString(p.threads))));
+            }
             Map<String, String> params = Map.of("shape", p.shape, "impl", p.impl, "threads", Integer.toString(p.threads));
             double s = JmhShort.secondsPerOp(step ? ScanStepBenchmark.class : ScanBenchmark.class, p.direction, params);
             seconds.put(p, s);
@@ -84,9 +99,68 @@ public final class ScanBench implements Command {
                 Double fc = seconds.get(new Point("forward", BIG, "scalar", t));
                 Double bs = seconds.get(new Point("backward", BIG, "simd", t));
                 System.out.println(String.format(Locale.ROOT,
-                        "(1, 2048, 1536, 16), %d thread(s): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx",
-                        t, fc / fs, bs / fs));
+                        "(1, 2048, 1536, 16), %d thread(s): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx"
+                                + " (%.2fx from the forward's checkpoints: %.4f s)",
+                        t, fc / fs, bs / fs, fromCheckpoints.get(t) / fs, fromCheckpoints.get(t)));
             }
+        }
+        return 0;
+    }
+
+    /** --clock cpu: minimum thread CPU time per call, in this JVM, one thread. */
+    private static int cpuClock(boolean json) {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!mx.isCurrentThreadCpuTimeSupported()) throw new IllegalStateException("thread CPU time is not supported here");
+        BenchReport report = new BenchReport(json);
+        Map<String, Double> sec = new java.util.HashMap<>();
+        for (String dir : List.of("forward", "backward", "backwardFromCheckpoints", "step")) {
+            for (String impl : List.of("simd", "scalar")) {
+                if (dir.equals("backwardFromCheckpoints") && impl.equals("scalar")) continue;
+                boolean step = dir.equals("step");
+                long b, l, d, n;
+                Runnable call;
+                int batch, reps;
+                if (step) {
+                    ScanStepBenchmark s = new ScanStepBenchmark();
+                    s.shape = STEP; s.impl = impl; s.threads = 1;
+                    s.setup();
+                    call = s::step;
+                    b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 30;
+                } else {
+                    ScanBenchmark s = new ScanBenchmark();
+                    s.shape = BIG; s.impl = impl; s.threads = 1;
+                    s.setup();
+                    call = switch (dir) {
+                        case "forward" -> s::forward;
+                        case "backward" -> s::backward;
+                        default -> s::backwardFromCheckpoints;
+                    };
+                    b = 1; l = 2048; d = 1536; n = 16; batch = 1;
+                    reps = impl.equals("simd") ? 20 : 3;
+                    call.run(); // a first call at this shape (compiled already by the warm-up)
+                }
+                double best = Double.MAX_VALUE;
+                for (int r = 0; r < reps; r++) {
+                    long t0 = mx.getCurrentThreadCpuTime();
+                    for (int i = 0; i < batch; i++) call.run();
+                    best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
+                }
+                sec.put(dir + impl, best);
+                String direction = dir.equals("backwardFromCheckpoints") ? "backward" : dir;
+                var row = report.row().put("kernel", "selective_scan").put("direction", direction).put("impl", impl)
+                        .put("b", b).put("l", l).put("d", d).put("n", n).put("threads", 1)
+                        .put("seconds", best).put("elements_per_second", b * l * d * n / best).put("clock", "thread_cpu")
+                        .put("variant", dir.equals("backwardFromCheckpoints") ? "from_checkpoints" : "-");
+                row.add();
+            }
+        }
+        report.finish("selective scan (Mamba-1 S6), " + KernelConfig.describe()
+                + ", thread CPU time per call (min), one thread, elements = b·l·d·n");
+        if (!json) {
+            System.out.println(String.format(Locale.ROOT,
+                    "(1, 2048, 1536, 16): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx (%.2fx from the forward's checkpoints)",
+                    sec.get("forwardscalar") / sec.get("forwardsimd"), sec.get("backwardsimd") / sec.get("forwardsimd"),
+                    sec.get("backwardFromCheckpointssimd") / sec.get("forwardsimd")));
         }
         return 0;
     }

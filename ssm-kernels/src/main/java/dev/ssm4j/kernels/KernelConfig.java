@@ -34,7 +34,7 @@ public final class KernelConfig {
         }
         try {
             return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.parseInt(bits.trim())))
-                    .check(float.class);
+                    .check(float.class); // the element type is the primitive float
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
                     "-Dssm4j.vector.bits=" + bits + " is not a vector size this JVM supports (try 128, 256 or 512)", e);

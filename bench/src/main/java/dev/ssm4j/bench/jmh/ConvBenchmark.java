@@ -24,11 +24,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * Causal depthwise conv1d at Mamba model size (b=1, l=2048, d=1536 = d_inner of a 768-wide model, w=4,
  * fused SiLU, with bias): forward, backward (dx, dweight, dbias) and one decoding step (b rows).
  * {@code impl=scalar} runs the single-threaded scalar twin (threads must be 1).
+ *
+ * <p>The conv/norm/act/loss benchmarks fork with {@code -XX:-BackgroundCompilation}: the benchmark
+ * thread waits for each JIT compilation instead of running on meanwhile. On a loaded machine C2 can
+ * otherwise take longer than a short run's warm-up, and until then Vector API code runs boxed,
+ * 100–1000× slower (measured: a conv step at 8 ms/op and 0.5 MB allocated per op instead of
+ * ~13 µs and 0 B). Steady-state code is the same either way.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsPrepend = {"-XX:-BackgroundCompilation"}, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class ConvBenchmark {

@@ -22,12 +22,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Selective scan (Mamba-1 S6) forward and backward, scalar and SIMD, in the Mamba block's
+ * Selective scan (Mamba-1 S6) forward and backward (standalone, and from the forward's
+ * checkpoints), scalar and SIMD, in the Mamba block's
  * configuration: softplus(Δ + Δbias), D skip, silu(z) gate, u and z as column slices of one
  * in_proj output row [x | z] and B, C as slices of one x_proj row [dt | B | C]. Elements per op
  * = b·l·d·n. Inputs are random, made and touched in the trial setup; outputs go to arrays the
  * state owns (the kernels write them, so nothing can be folded away) and each benchmark returns
- * one output element as well.
+ * one output element as well. The setup first warms the JIT up on a tiny problem ({@link ScanWarmup}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,7 +45,7 @@ public class ScanBenchmark {
     public int threads;
 
     ForkJoinPool pool;
-    ScanTensors io;
+    ScanTensors io, ioCk; // ioCk: the same tensors plus the forward's checkpoints
     ScanGrads gr;
     float[] y;
     float[] du;
@@ -60,6 +61,8 @@ public class ScanBenchmark {
             default -> throw new IllegalArgumentException("impl must be simd or scalar, got " + impl);
         };
         pool = Parallel.pool(threads);
+        ScanWarmup.run(simd, "forward", 3000);
+        ScanWarmup.run(simd, "backward", 3000);
         SplittableRandom rng = new SplittableRandom(1);
         int tokens = b * l, r = (d + 15) / 16;
         float[] xz = normal(rng, tokens * 2 * d, 1f);           // in_proj rows [x | z]
@@ -72,6 +75,11 @@ public class ScanBenchmark {
         ScanSpec spec = ScanSpec.of(b, l, d, n).deltaSoftplus(true);
         io = new ScanTensors(spec).u(xz, 0, 2 * d).z(xz, d, 2 * d).delta(dt).B(xdbl, r, r + 2 * n)
                 .C(xdbl, r + n, r + 2 * n).A(a).D(dSkip).deltaBias(bias).y(y);
+        ioCk = new ScanTensors(spec).u(xz, 0, 2 * d).z(xz, d, 2 * d).delta(dt).B(xdbl, r, r + 2 * n)
+                .C(xdbl, r + n, r + 2 * n).A(a).D(dSkip).deltaBias(bias).y(new float[tokens * d])
+                .checkpoints(new float[spec.checkpointFloats()], 0);
+        if (simd) SelectiveScanSimd.forward(ioCk, pool); // fills the checkpoints (and touches them)
+        else SelectiveScanScalar.forward(ioCk, pool);
         du = new float[tokens * 2 * d];
         gr = new ScanGrads(spec).dy(normal(rng, tokens * d, 1f)).du(du, 0, 2 * d).dz(du, d, 2 * d)
                 .dDelta(new float[tokens * d]).dB(new float[tokens * (r + 2 * n)], r, r + 2 * n)
@@ -95,6 +103,14 @@ public class ScanBenchmark {
         if (simd) SelectiveScanSimd.forward(io, pool);
         else SelectiveScanScalar.forward(io, pool);
         return y[y.length - 1];
+    }
+
+    /** Backward when the forward saved its checkpoints (the training path): one scan pass less. */
+    @Benchmark
+    public float backwardFromCheckpoints() {
+        if (simd) SelectiveScanSimdBackward.backward(ioCk, gr, pool);
+        else SelectiveScanScalar.backward(ioCk, gr, pool);
+        return du[du.length - 1];
     }
 
     @Benchmark

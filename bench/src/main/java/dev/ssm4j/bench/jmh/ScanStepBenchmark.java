@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One decoding step of the selective scan: the (b, d, n) state updated in place, in the Mamba
  * block configuration (softplus, Δbias, D, z). Elements per op = b·d·n. The state keeps evolving
- * from call to call (it stays bounded: exp(Δ'A) &lt; 1), so no call is the same as the last.
+ * from call to call (it stays bounded: exp(Δ'A) &lt; 1), so no call is the same as the last. The
+ * setup first warms the JIT up on a tiny problem ({@link ScanWarmup}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,6 +54,7 @@ public class ScanStepBenchmark {
             default -> throw new IllegalArgumentException("impl must be simd or scalar, got " + impl);
         };
         pool = Parallel.pool(threads);
+        ScanWarmup.run(simd, "step", 20000);
         SplittableRandom rng = new SplittableRandom(2);
         int r = (d + 15) / 16;
         float[] xz = ScanBenchmark.normal(rng, b * 2 * d, 1f);

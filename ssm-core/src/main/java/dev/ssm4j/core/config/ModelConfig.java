@@ -1,5 +1,6 @@
 package dev.ssm4j.core.config;
 
+import dev.ssm4j.core.io.Checkpoint;
 import dev.ssm4j.core.io.Json;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -58,6 +59,11 @@ public sealed interface ModelConfig permits MambaConfig, Mamba2Config {
         @SuppressWarnings("unchecked")
         Map<String, ?> m = (Map<String, ?>) map;
         return fromJson(m, configJson.toString());
+    }
+
+    /** The typed config of an opened checkpoint (its config.json, already parsed). */
+    static ModelConfig of(Checkpoint checkpoint) {
+        return fromJson(checkpoint.config(), checkpoint.configFile().toString());
     }
 
     /** Builds the config described by {@code json}; {@code source} (a file name) starts every error message. */

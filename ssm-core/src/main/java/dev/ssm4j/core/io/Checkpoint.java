@@ -27,8 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       ck.requireAllUsed();
  *   }
  * </pre>
- * The config is exposed as parsed JSON; {@code dev.ssm4j.core.config.ModelConfig.read} turns it
- * into a typed config.
+ * The config is exposed as parsed JSON; {@code dev.ssm4j.core.config.ModelConfig.of(checkpoint)}
+ * turns it into a typed, validated config.
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String CONFIG = "config.json";

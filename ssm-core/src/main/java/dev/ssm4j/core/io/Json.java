@@ -265,7 +265,7 @@ public final class Json {
                         int v = 0;
                         for (int k = 0; k < 4; k++) {
                             int p = pos + 2 + k;
-                            int d = p < n ? Character.digit(s[p], 16) : -1;
+                            int d = p < n ? hexDigit(s[p]) : -1;
                             if (d < 0) throw error(Math.min(p, n), "expected 4 hex digits after \\u, found " + found(p));
                             v = v * 16 + d;
                         }
@@ -329,6 +329,14 @@ public final class Json {
                 }
             }
             return Double.parseDouble(text);
+        }
+
+        /** ASCII hex digit value, or -1 (Character.digit would also accept e.g. fullwidth digits). */
+        private static int hexDigit(char c) {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            return -1;
         }
 
         private static boolean isDigit(char c) {

@@ -29,6 +29,10 @@ import java.util.Arrays;
  *                              Mamba-2: SSD output incl. D·x, before the gated norm
  *   gatedRstd  (T, d / normGroupSize)  Mamba-2 gated-norm 1/rms per group       (null for Mamba-1)
  *   gatedOut   (T, d)          Mamba-2 gated-norm output = out_proj's input    (null for Mamba-1)
+ *   scanCheckpoints (b, ⌈l/32⌉, d, n)  Mamba-1: SSM states the scan saved every 32 tokens (entry
+ *                              (r, k) = the state just before token 32·k), which the SIMD scan
+ *                              backward reads instead of re-running the scan (ScanTensors.checkpoints;
+ *                              null for Mamba-2)
  *   convState0 (b, w−1, convDim)  conv state the chunk started from (zeros without a state)
  *   ssmState0  (b, d, n) | (b, h, p, n)  SSM state the chunk started from (zeros without a state)
  * </pre>
@@ -50,6 +54,7 @@ public final class ActivationStore {
     /** Buffers of one layer; see the class comment for shapes. */
     public static final class Layer {
         public final float[] input, rstd, normed, proj, conv, xdbl, dt, y, gatedRstd, gatedOut;
+        public final float[] scanCheckpoints;
         public final float[] convState0, ssmState0;
 
         Layer(ModelSpec s, int b, int l) {
@@ -65,10 +70,15 @@ public final class ActivationStore {
             y = new float[T * s.dInner];
             gatedRstd = m1 ? null : new float[T * (s.dInner / s.normGroupSize)];
             gatedOut = m1 ? null : new float[T * s.dInner];
+            scanCheckpoints = m1 ? new float[b * ((l + CHECKPOINT_TOKENS - 1) / CHECKPOINT_TOKENS) * s.ssmStateSize]
+                    : null;
             convState0 = new float[b * s.convStateSize];
             ssmState0 = new float[b * s.ssmStateSize];
         }
     }
+
+    /** Tokens between two saved scan states (the scan kernel's ScanSpec.CHECKPOINT_TOKENS). */
+    static final int CHECKPOINT_TOKENS = dev.ssm4j.kernels.scan.ScanSpec.CHECKPOINT_TOKENS;
 
     private final ModelSpec spec;
     private final int maxBatch, maxLen;
@@ -111,7 +121,8 @@ public final class ActivationStore {
     public static long floatsPerToken(ModelSpec s) {
         boolean m1 = s.kind == ModelSpec.Kind.MAMBA1;
         long perLayer = 2L * s.hidden + 1 + s.inProjDim + s.convDim + s.dInner
-                + (m1 ? s.xProjDim + s.dInner : s.dInner + s.dInner / s.normGroupSize);
+                + (m1 ? s.xProjDim + s.dInner + (long) s.ssmStateSize / CHECKPOINT_TOKENS
+                        : s.dInner + s.dInner / s.normGroupSize);
         return s.layers * perLayer + 2L * s.hidden + 1;
     }
 

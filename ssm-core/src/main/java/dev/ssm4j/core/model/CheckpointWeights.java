@@ -37,7 +37,7 @@ final class CheckpointWeights implements Weights {
         int[] s = e.shape();
         boolean bf16 = options.matrices() == LoadOptions.Matrices.BF16
                 || (options.matrices() == LoadOptions.Matrices.AS_STORED && t.dtype() == DType.BF16);
-        return Linear.ofTensor(t, s[0], s[1], bf16);
+        return Linear.ofTensor(t, s[0], s[1], bf16, options.mapped());
     }
 
     @Override

@@ -46,25 +46,37 @@ final class Linear {
     }
 
     /**
-     * A checkpoint tensor (outDim, inDim). {@code bf16}: held as BF16 (mapped as is when stored so,
-     * else rounded once into an off-heap segment); otherwise F32 (mapped as is when stored so, F16
-     * and BF16 widened into a float[]).
+     * A checkpoint tensor (outDim, inDim). {@code bf16}: held as BF16, else F32. {@code mapped}: used
+     * in place when the file type is the wanted one; otherwise (and by default) copied — F32 into a
+     * float[], BF16 into a GC-managed off-heap segment (F32/F16 rounded to nearest even once).
      */
-    static Linear ofTensor(SafeTensor t, int outDim, int inDim, boolean bf16) {
+    static Linear ofTensor(SafeTensor t, int outDim, int inDim, boolean bf16, boolean mapped) {
         MemorySegment s = t.segment();
         if (bf16) {
-            if (t.dtype() == DType.BF16) {
+            if (mapped && t.dtype() == DType.BF16) {
                 return new Linear(WeightMatrix.bf16(s, 0, outDim, inDim), null, 0, s, 0, true, outDim, inDim);
             }
-            float[] a = t.toFloatArray();
-            MemorySegment m = Arena.ofAuto().allocate(2L * a.length, 64);
-            for (int i = 0; i < a.length; i++) m.set(I16_LE, 2L * i, DType.floatToBf16(a[i]));
+            if (t.dtype() != DType.BF16) return copyOf(t.toFloatArray(), outDim, inDim, true);
+            MemorySegment m = Arena.ofAuto().allocate(2L * outDim * inDim, 64);
+            MemorySegment.copy(s, 0, m, 0, m.byteSize());
             return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
         }
-        if (t.dtype() == DType.F32) {
+        if (mapped && t.dtype() == DType.F32) {
             return new Linear(WeightMatrix.f32(s, 0, outDim, inDim), null, 0, s, 0, false, outDim, inDim);
         }
         return ofArray(t.toFloatArray(), 0, outDim, inDim);
+    }
+
+    /** A copy of {@code values} (outDim, inDim): F32 on the heap, or BF16 in native memory. */
+    static Linear copyOf(float[] values, int outDim, int inDim, boolean bf16) {
+        if (!bf16) return ofArray(values.clone(), 0, outDim, inDim);
+        MemorySegment m = Arena.ofAuto().allocate(2L * outDim * inDim, 64);
+        for (int i = 0; i < values.length; i++) m.set(I16_LE, 2L * i, DType.floatToBf16(values[i]));
+        return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
+    }
+
+    boolean isBf16() {
+        return bf16;
     }
 
     int outDim() {

@@ -61,6 +61,7 @@ final class Mamba1Block extends Block {
             } else {
                 io.h0(null, 0).finalState(null, 0);
             }
+            io.checkpoints(rec == null ? null : rec.scanCheckpoints, 0);
             SelectiveScan.forward(io, c.pool);
         } else {
             ScanTensors io = c.ws.calls.scan(1, c.l);
@@ -68,6 +69,7 @@ final class Mamba1Block extends Block {
             for (int r = 0; r < c.b; r++) {
                 bind(io, r * c.l, proj, xc, xdbl, dt, y, a);
                 io.h0(st, c.stateRow(r) * ss).finalState(st, c.stateRow(r) * ss);
+                io.checkpoints(rec == null ? null : rec.scanCheckpoints, r * io.spec().checkpointFloats());
                 SelectiveScan.forward(io, c.pool);
             }
         }
@@ -97,12 +99,13 @@ final class Mamba1Block extends Block {
         float[] st = c.state.ssm(index);
         if (c.rowStart >= 0) {
             ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a);
-            io.h0(null, 0).finalState(null, 0);
+            io.h0(null, 0).finalState(null, 0).checkpoints(null, 0);
             SelectiveScan.step(io, st, c.rowStart * ss, c.pool);
         } else {
             ScanTensors io = ws.calls.scan(1, 1);
             for (int r = 0; r < b; r++) {
-                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a).h0(null, 0).finalState(null, 0);
+                bind(io, r, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a).h0(null, 0).finalState(null, 0)
+                        .checkpoints(null, 0);
                 SelectiveScan.step(io, st, c.stateRow(r) * ss, c.pool);
             }
         }

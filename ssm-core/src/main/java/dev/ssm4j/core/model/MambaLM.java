@@ -1,10 +1,10 @@
 package dev.ssm4j.core.model;
 
+import dev.ssm4j.core.config.ModelConfig;
 import dev.ssm4j.core.io.Checkpoint;
 import dev.ssm4j.kernels.norm.RmsNorm;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,11 +29,13 @@ import java.util.Map;
  *
  * <p>A model is immutable apart from its weights: built by {@link #fromFlat} it reads the caller's
  * flat parameter array at every call (so optimizer updates are seen at once); loaded by
- * {@link #load} it reads the checkpoint's memory-mapped tensors (keep it open while in use). One
+ * {@link #load} it holds the checkpoint's tensors as {@link LoadOptions} says (copied by default,
+ * or used in place from the memory-mapped file — then keep the model open while in use). One
  * model may serve several threads at once, each with its own {@link Workspace} and state.
  */
 public final class MambaLM implements AutoCloseable {
     private final ModelSpec spec;
+    private final ModelConfig config;
     private final ParameterLayout layout;
     private final Linear embed;    // (V, H)
     private final Linear head;     // (V, H); == embed when tied
@@ -42,9 +44,10 @@ public final class MambaLM implements AutoCloseable {
     private final AutoCloseable resource;
     private final Map<String, Object> tensors = new LinkedHashMap<>(); // HF name → Vec | Linear
 
-    private MambaLM(ModelSpec spec, Weights source, AutoCloseable resource) {
+    private MambaLM(ModelSpec spec, ModelConfig config, Weights source, AutoCloseable resource) {
         Weights w = Weights.recording(source, tensors);
         this.spec = spec;
+        this.config = config;
         this.layout = new ParameterLayout(spec);
         this.embed = w.matrix(ParameterLayout.EMBEDDINGS);
         this.head = spec.tieEmbeddings ? embed : w.matrix(ParameterLayout.LM_HEAD);
@@ -64,7 +67,13 @@ public final class MambaLM implements AutoCloseable {
      * the next call.
      */
     public static MambaLM fromFlat(ModelSpec spec, float[] params) {
-        return new MambaLM(spec, Weights.flat(new ParameterLayout(spec), params), null);
+        return new MambaLM(spec, null, Weights.flat(new ParameterLayout(spec), params), null);
+    }
+
+    /** {@link #fromFlat(ModelSpec, float[])} for a config (kept for {@link #save} and {@link #config()}). */
+    public static MambaLM fromFlat(ModelConfig config, float[] params) {
+        ModelSpec spec = ModelSpec.of(config);
+        return new MambaLM(spec, config, Weights.flat(new ParameterLayout(spec), params), null);
     }
 
     /** {@link #load(Path, LoadOptions)} with default options (weights as stored; F16 → F32). */
@@ -81,10 +90,18 @@ public final class MambaLM implements AutoCloseable {
     public static MambaLM load(Path modelDir, LoadOptions options) throws IOException {
         Checkpoint ck = Checkpoint.open(modelDir);
         try {
-            ModelSpec spec = HfConfig.toSpec(ck.config(), ck.configFile().toString());
+            ModelConfig config = ModelConfig.of(ck);
+            ModelSpec spec;
+            try {
+                spec = ModelSpec.of(config);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(ck.configFile() + ": " + e.getMessage(), e);
+            }
             CheckpointWeights w = new CheckpointWeights(ck, new ParameterLayout(spec), options);
-            MambaLM lm = new MambaLM(spec, w, ck);
+            // Copied weights need the file no longer: unmap it now; mapped ones keep it until close().
+            MambaLM lm = new MambaLM(spec, config, w, options.mapped() ? ck : null);
             w.finish();
+            if (!options.mapped()) ck.close();
             return lm;
         } catch (RuntimeException | Error e) {
             ck.close();
@@ -92,7 +109,41 @@ public final class MambaLM implements AutoCloseable {
         }
     }
 
-    /** Unmaps the checkpoint (for loaded models); the model must not be used afterwards. */
+    /**
+     * An independent, immutable copy of this model's current weights for inference: matrices in
+     * F32 (heap) or BF16 (native memory, rounded to nearest even), everything else F32. E.g. freeze
+     * a trained flat model, or make BF16 weights for fast decoding without a file. AS_STORED keeps
+     * each matrix's current precision.
+     */
+    public MambaLM copy(LoadOptions.Matrices matrices) {
+        Map<String, Object> src = tensors;
+        Weights w = new Weights() {
+            @Override
+            public Vec vec(String name) {
+                return Vec.of(parameter(name));
+            }
+
+            @Override
+            public Linear matrix(String name) {
+                Linear m = (Linear) src.get(name);
+                boolean bf16 = matrices == LoadOptions.Matrices.BF16
+                        || (matrices == LoadOptions.Matrices.AS_STORED && m.isBf16());
+                return Linear.copyOf(parameter(name), m.outDim(), m.inDim(), bf16);
+            }
+
+            @Override
+            public Linear denseMatrix(String name) {
+                Linear m = (Linear) src.get(name);
+                return Linear.ofArray(parameter(name), 0, m.outDim(), m.inDim());
+            }
+        };
+        return new MambaLM(spec, config, w, null);
+    }
+
+    /**
+     * Unmaps the checkpoint of a model loaded with {@code LoadOptions.withMapped(true)} (it must not
+     * be used afterwards); nothing to do for other models.
+     */
     @Override
     public void close() {
         if (resource != null) {
@@ -108,6 +159,11 @@ public final class MambaLM implements AutoCloseable {
 
     public ModelSpec spec() {
         return spec;
+    }
+
+    /** The Hugging Face config (as loaded, or derived from the spec for models built from one). */
+    public ModelConfig config() {
+        return config != null ? config : spec.toConfig();
     }
 
     public ParameterLayout layout() {
@@ -333,8 +389,8 @@ public final class MambaLM implements AutoCloseable {
     // ---- saving -----------------------------------------------------------------------------
 
     /**
-     * Writes {@code config.json} and {@code model.safetensors} (HF names, F32; a tied lm_head is
-     * omitted) into {@code dir}, each atomically.
+     * Writes {@code config.json} ({@link #config()}) and {@code model.safetensors} (HF names, F32; a
+     * tied lm_head is omitted) into {@code dir}, each atomically; {@link #load} reads them back.
      */
     public void save(Path dir) throws IOException {
         ModelFiles.save(this, dir);
@@ -356,6 +412,6 @@ public final class MambaLM implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "MambaLM" + spec + Arrays.toString(new long[] {parameterCount()});
+        return "MambaLM[" + spec + ", " + parameterCount() + " parameters]";
     }
 }

@@ -1,5 +1,8 @@
 package dev.ssm4j.core.model;
 
+import dev.ssm4j.core.config.Mamba2Config;
+import dev.ssm4j.core.config.MambaConfig;
+import dev.ssm4j.core.config.ModelConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -187,6 +190,58 @@ public final class ModelSpec {
     @Override
     public int hashCode() {
         return toString().hashCode();
+    }
+
+    /**
+     * The spec of a Hugging Face config (coreio's typed {@link MambaConfig} / {@link Mamba2Config},
+     * already validated there). A Mamba-2 config with {@code rms_norm: false} is refused: the
+     * gated norm is part of every released Mamba-2 and the only form implemented.
+     */
+    public static ModelSpec of(ModelConfig config) {
+        if (config instanceof MambaConfig c) {
+            return builder(Kind.MAMBA1).vocab(c.vocabSize()).hidden(c.hiddenSize()).layers(c.numHiddenLayers())
+                    .dInner(c.intermediateSize()).dState(c.stateSize()).convWidth(c.convKernel())
+                    .dtRank(c.timeStepRank()).useBias(c.useBias()).useConvBias(c.useConvBias())
+                    .tieEmbeddings(c.tieWordEmbeddings()).eps((float) c.layerNormEpsilon())
+                    .padTokenId(c.padTokenId() == null ? -1 : c.padTokenId()).build();
+        }
+        Mamba2Config c = (Mamba2Config) config;
+        if (!c.rmsNorm()) {
+            throw new IllegalArgumentException("mamba2 config: field 'rms_norm': false (no gated RMSNorm) is not supported;"
+                    + " ssm4j implements the gated RMSNorm of transformers / mamba_ssm");
+        }
+        float max = c.timeStepLimitMax() >= Float.MAX_VALUE ? Float.POSITIVE_INFINITY : (float) c.timeStepLimitMax();
+        return builder(Kind.MAMBA2).vocab(c.vocabSize()).hidden(c.hiddenSize()).layers(c.numHiddenLayers())
+                .dInner(c.intermediateSize()).dState(c.stateSize()).convWidth(c.convKernel()).heads(c.numHeads())
+                .headDim(c.headDim()).groups(c.nGroups()).chunkSize(c.chunkSize()).normGroupSize(c.normGroupSize())
+                .dtLimit((float) c.timeStepLimitMin(), max).useBias(c.useBias()).useConvBias(c.useConvBias())
+                .tieEmbeddings(c.tieWordEmbeddings()).eps((float) c.layerNormEpsilon())
+                .padTokenId(c.padTokenId() == null ? -1 : c.padTokenId()).build();
+    }
+
+    /**
+     * A config with this spec's architecture and transformers' defaults elsewhere (for saving a
+     * model built from a spec). IllegalArgumentException if d is not a whole multiple of H (HF
+     * configs store expand, not d).
+     */
+    public ModelConfig toConfig() {
+        if (dInner % hidden != 0) {
+            throw new IllegalArgumentException("cannot write a config for " + this + ": intermediate size " + dInner
+                    + " is not expand x hidden_size for a whole expand");
+        }
+        int expand = dInner / hidden;
+        Integer pad = padTokenId >= 0 && padTokenId < vocab ? padTokenId : null;
+        if (kind == Kind.MAMBA1) {
+            return MambaConfig.builder().vocabSize(vocab).hiddenSize(hidden).numHiddenLayers(layers).stateSize(dState)
+                    .expand(expand).convKernel(convWidth).timeStepRank(dtRank).useBias(useBias).useConvBias(useConvBias)
+                    .tieWordEmbeddings(tieEmbeddings).layerNormEpsilon(eps).padTokenId(pad).bosTokenId(null)
+                    .eosTokenIds(java.util.List.of()).build();
+        }
+        return Mamba2Config.builder().vocabSize(vocab).hiddenSize(hidden).numHiddenLayers(layers).stateSize(dState)
+                .expand(expand).convKernel(convWidth).numHeads(heads).headDim(headDim).nGroups(groups)
+                .chunkSize(chunkSize).normGroupSize(normGroupSize).timeStepLimit(dtMin, dtMax).useBias(useBias)
+                .useConvBias(useConvBias).tieWordEmbeddings(tieEmbeddings).layerNormEpsilon(eps).padTokenId(pad)
+                .bosTokenId(null).eosTokenIds(java.util.List.of()).build();
     }
 
     public static Builder builder(Kind kind) {

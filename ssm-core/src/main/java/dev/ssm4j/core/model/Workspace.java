@@ -1,6 +1,6 @@
 package dev.ssm4j.core.model;
 
-
+import dev.ssm4j.kernels.ssd.SsdWorkspace;
 
 /**
  * Reusable scratch buffers of a model's forward and step, sized for up to {@code batch} rows of
@@ -31,8 +31,9 @@ public final class Workspace {
     final int maxBatch, maxLen, maxTokens;
     final float[] h, xn, rstd, proj, conv, xdbl, dt, y, yn, grstd, out, last, a;
     final float[] convW, convB, vecD, vecDt, normH, normD, biasScratch;
-    final float[] stateScratch, stateScratch2;
-    final Object ssdWs;
+    final float[] rowScratch, rowScratch2;   // Mamba-2: one row's SSM state (h, p, n)
+    private float[] finalScratch;             // Mamba-2: (b, h, p, n) final states, exact length
+    final SsdWorkspace ssdWs;
     final KernelCalls calls;
     final Call call = new Call(this);
 
@@ -71,10 +72,20 @@ public final class Workspace {
         normH = new float[s.hidden];
         normD = new float[s.dInner];
         biasScratch = new float[Math.max(s.inProjDim, s.hidden)];
-        stateScratch = m1 ? null : new float[batch * s.ssmStateSize];
-        stateScratch2 = m1 ? null : new float[batch * s.ssmStateSize];
-        ssdWs = null;
+        rowScratch = m1 ? null : new float[s.ssmStateSize];
+        rowScratch2 = m1 ? null : new float[s.ssmStateSize];
+        ssdWs = m1 ? null : new SsdWorkspace();
         calls = new KernelCalls(s);
+    }
+
+    /**
+     * Mamba-2 final-state scratch of exactly b rows (the SSD kernel checks exact lengths):
+     * reallocated only when b changes, so repeated calls with one batch size allocate nothing.
+     */
+    float[] finalScratch(int b) {
+        int n = b * spec.ssmStateSize;
+        if (finalScratch == null || finalScratch.length != n) finalScratch = new float[n];
+        return finalScratch;
     }
 
     public ModelSpec spec() {
@@ -95,7 +106,7 @@ public final class Workspace {
     public long bytes() {
         long n = 0;
         for (float[] f : new float[][] {h, xn, rstd, proj, conv, xdbl, dt, y, yn, grstd, out, last, a, convW, convB,
-                vecD, vecDt, normH, normD, biasScratch, stateScratch, stateScratch2}) {
+                vecD, vecDt, normH, normD, biasScratch, rowScratch, rowScratch2, finalScratch}) {
             if (f != null) n += f.length;
         }
         return 4 * n;

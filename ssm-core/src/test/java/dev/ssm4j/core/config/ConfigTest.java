@@ -151,6 +151,42 @@ class ConfigTest {
     }
 
     @Test
+    void typedConfigOfACheckpoint() throws IOException {
+        // Names and shapes as transformers' Mamba2ForCausalLM saves them (checked once against save_pretrained).
+        Mamba2Config c = Mamba2Config.builder().vocabSize(64).hiddenSize(32).numHeads(8).headDim(8).nGroups(2).stateSize(8)
+                .numHiddenLayers(1).chunkSize(8).build();
+        Path d = Files.createDirectories(dir.resolve("ck"));
+        c.write(d.resolve("config.json"));
+        int dd = c.hiddenSize(), e = c.intermediateSize(), h = c.numHeads();
+        new dev.ssm4j.core.io.SafetensorsWriter()
+                .addF32("backbone.embeddings.weight", new float[64 * dd], 64, dd)
+                .addF32("backbone.layers.0.norm.weight", new float[dd], dd)
+                .addF32("backbone.layers.0.mixer.dt_bias", new float[h], h)
+                .addF32("backbone.layers.0.mixer.A_log", new float[h], h)
+                .addF32("backbone.layers.0.mixer.D", new float[h], h)
+                .addF32("backbone.layers.0.mixer.conv1d.weight", new float[c.convDim() * 4], c.convDim(), 1, 4)
+                .addF32("backbone.layers.0.mixer.conv1d.bias", new float[c.convDim()], c.convDim())
+                .addF32("backbone.layers.0.mixer.in_proj.weight", new float[c.inProjSize() * dd], c.inProjSize(), dd)
+                .addBF16("backbone.layers.0.mixer.norm.weight", new float[e], e)
+                .addF32("backbone.layers.0.mixer.out_proj.weight", new float[dd * e], dd, e)
+                .addF32("backbone.norm_f.weight", new float[dd], dd)
+                .addF32("lm_head.weight", new float[64 * dd], 64, dd)
+                .write(d.resolve("model.safetensors"));
+        assertEquals(96, c.convDim());
+        assertEquals(168, c.inProjSize());
+        try (dev.ssm4j.core.io.Checkpoint ck = dev.ssm4j.core.io.Checkpoint.open(d)) {
+            assertEquals(c, ModelConfig.of(ck));
+            for (String name : ck.names()) ck.tensor(name);
+            ck.requireAllUsed();
+        }
+        Files.writeString(d.resolve("config.json"), "{\"model_type\": \"mamba2\", \"n_groups\": 3}");
+        try (dev.ssm4j.core.io.Checkpoint ck = dev.ssm4j.core.io.Checkpoint.open(d)) {
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> ModelConfig.of(ck));
+            assertTrue(ex.getMessage().startsWith(d.resolve("config.json").toString()) && ex.getMessage().contains("field 'n_groups'"), ex.getMessage());
+        }
+    }
+
+    @Test
     void invalidConfigsNameTheFileAndTheField() throws IOException {
         String m2 = "\"model_type\": \"mamba2\", \"hidden_size\": 64, \"num_heads\": 8, \"head_dim\": 16, \"n_groups\": 2, \"vocab_size\": 256";
         String m1 = "\"model_type\": \"mamba\", \"hidden_size\": 64, \"vocab_size\": 256";

@@ -77,6 +77,7 @@ class JsonTest {
         assertError("\"a\tb\"", "1:3", "raw control character U+0009");
         assertError("\"a\\qb\"", "1:3", "invalid escape \\q");
         assertError("\"\\u12G4\"", "1:6", "4 hex digits");
+        assertError("\"\\u00\uFF21\uFF21\"", "1:6", "4 hex digits"); // fullwidth 'A' is not a hex digit
         assertError("{\"k\": 1, \"k\": 2}", "1:10", "duplicate key \"k\"");
         assertError("// c\n1", "1:1", "a comment");
         assertError("tru", "1:1", "expected a JSON value");
@@ -127,7 +128,8 @@ class JsonTest {
         for (int i = 0; i < 50; i++) h.put("k" + (char) ('a' + (i * 7) % 26) + i, i);
         String once = Json.write(h);
         assertEquals(once, Json.write(new HashMap<>(h)));
-        List<String> keys = new ArrayList<>(((Map<String, ?>) cast(Json.parse(once))).keySet());
+        Map<String, ?> back = cast(Json.parse(once));
+        List<String> keys = new ArrayList<>(back.keySet());
         List<String> sorted = new ArrayList<>(keys);
         sorted.sort(null);
         assertEquals(sorted, keys);

@@ -26,8 +26,8 @@ public final class Embedding {
     public static void forward(float[] out, int outOff, int outStride, int[] ids, int idsOff, int n, float[] table,
                                int vocab, int d) {
         check(out, outOff, outStride, "out", ids, idsOff, n, table, "table", vocab, d);
-        if (KernelConfig.FORCE_SCALAR) forwardScalar(out, outOff, outStride, ids, idsOff, n, table, d);
-        else forwardFast(out, outOff, outStride, ids, idsOff, n, table, d);
+        if (KernelConfig.FORCE_SCALAR) gatherScalar(out, outOff, outStride, ids, idsOff, n, table, d);
+        else gatherFast(out, outOff, outStride, ids, idsOff, n, table, d);
     }
 
     /** dtable (vocab, d) += scatter of dout (n, d) by ids. Threads split the columns, so no two write the same float. */
@@ -38,13 +38,19 @@ public final class Embedding {
         int grain = Math.max(1, Activations.GRAIN_ELEMENTS / Math.max(1, n * COLUMN_ALIGN));
         Parallel.forRange(pool, blocks, grain, (b0, b1) -> {
             int c0 = b0 * COLUMN_ALIGN, c1 = Math.min(d, b1 * COLUMN_ALIGN);
-            if (KernelConfig.FORCE_SCALAR) backwardScalar(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
-            else backwardSimd(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
+            if (KernelConfig.FORCE_SCALAR) scatterScalar(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
+            else scatterSimd(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
         });
     }
 
-    /** Scalar twin of the forward (checked ids assumed). */
+    /** Scalar twin of the forward; the vocab is table.length / d. */
     public static void forwardScalar(float[] out, int outOff, int outStride, int[] ids, int idsOff, int n, float[] table,
+                                     int d) {
+        checkTwin(out, outOff, outStride, "out", ids, idsOff, n, table, "table", d, 0, d);
+        gatherScalar(out, outOff, outStride, ids, idsOff, n, table, d);
+    }
+
+    private static void gatherScalar(float[] out, int outOff, int outStride, int[] ids, int idsOff, int n, float[] table,
                                      int d) {
         for (int i = 0; i < n; i++) {
             int row = ids[idsOff + i] * d;
@@ -55,11 +61,23 @@ public final class Embedding {
     /** Fast twin of the forward: a row copy is what System.arraycopy does best (it is vectorised by the JVM). */
     public static void forwardFast(float[] out, int outOff, int outStride, int[] ids, int idsOff, int n, float[] table,
                                    int d) {
+        checkTwin(out, outOff, outStride, "out", ids, idsOff, n, table, "table", d, 0, d);
+        gatherFast(out, outOff, outStride, ids, idsOff, n, table, d);
+    }
+
+    private static void gatherFast(float[] out, int outOff, int outStride, int[] ids, int idsOff, int n, float[] table,
+                                   int d) {
         for (int i = 0; i < n; i++) System.arraycopy(table, ids[idsOff + i] * d, out, outOff + i * outStride, d);
     }
 
     /** Scalar twin of the backward over columns [c0, c1). */
     public static void backwardScalar(float[] dtable, float[] dout, int doutOff, int doutStride, int[] ids, int idsOff,
+                                      int n, int d, int c0, int c1) {
+        checkTwin(dout, doutOff, doutStride, "dout", ids, idsOff, n, dtable, "dtable", d, c0, c1);
+        scatterScalar(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
+    }
+
+    private static void scatterScalar(float[] dtable, float[] dout, int doutOff, int doutStride, int[] ids, int idsOff,
                                       int n, int d, int c0, int c1) {
         for (int i = 0; i < n; i++) {
             int row = ids[idsOff + i] * d, src = doutOff + i * doutStride;
@@ -70,6 +88,12 @@ public final class Embedding {
     /** SIMD twin of the backward over columns [c0, c1): LANES columns of one token row per vector. */
     public static void backwardSimd(float[] dtable, float[] dout, int doutOff, int doutStride, int[] ids, int idsOff,
                                     int n, int d, int c0, int c1) {
+        checkTwin(dout, doutOff, doutStride, "dout", ids, idsOff, n, dtable, "dtable", d, c0, c1);
+        scatterSimd(dtable, dout, doutOff, doutStride, ids, idsOff, n, d, c0, c1);
+    }
+
+    private static void scatterSimd(float[] dtable, float[] dout, int doutOff, int doutStride, int[] ids, int idsOff,
+                                    int n, int d, int c0, int c1) {
         int L = F.length();
         for (int i = 0; i < n; i++) {
             int row = ids[idsOff + i] * d, src = doutOff + i * doutStride;
@@ -79,6 +103,19 @@ public final class Embedding {
             }
             for (; c < c1; c++) dtable[row + c] += dout[src + c];
         }
+    }
+
+    /** Checks of the public twins, which take no vocab: it is table.length / d. */
+    private static void checkTwin(float[] rows, int off, int stride, String rowsName, int[] ids, int idsOff, int n,
+                                  float[] table, String tableName, int d, int c0, int c1) {
+        if (d < 1 || table == null || table.length % d != 0) {
+            throw new IllegalArgumentException(tableName + " length " + (table == null ? "null" : table.length)
+                    + " is not a whole number of rows of d=" + d);
+        }
+        if (c0 < 0 || c1 > d || c0 > c1) {
+            throw new IllegalArgumentException("column range [" + c0 + ", " + c1 + ") is not inside [0, d=" + d + ")");
+        }
+        check(rows, off, stride, rowsName, ids, idsOff, n, table, tableName, table.length / d, d);
     }
 
     private static void check(float[] rows, int off, int stride, String rowsName, int[] ids, int idsOff, int n,

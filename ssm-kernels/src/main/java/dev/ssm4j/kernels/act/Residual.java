@@ -19,9 +19,7 @@ public final class Residual {
 
     /** y = a + b; y may be a or b. */
     public static void add(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n, ForkJoinPool pool) {
-        ActChecks.flat("y", y, yOff, n);
-        ActChecks.flat("a", a, aOff, n);
-        ActChecks.flat("b", b, bOff, n);
+        check(y, yOff, a, aOff, b, bOff, n);
         Activations.split(pool, 1, n, (r0, r1, c0, c1) -> {
             if (KernelConfig.FORCE_SCALAR) addScalar(y, yOff + c0, a, aOff + c0, b, bOff + c0, c1 - c0);
             else addSimd(y, yOff + c0, a, aOff + c0, b, bOff + c0, c1 - c0);
@@ -33,13 +31,15 @@ public final class Residual {
         add(x, xOff, x, xOff, r, rOff, n, pool);
     }
 
-    /** Scalar twin of {@link #add} (no checks, one thread). */
+    /** Scalar twin of {@link #add} (one thread). */
     public static void addScalar(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        check(y, yOff, a, aOff, b, bOff, n);
         for (int i = 0; i < n; i++) y[yOff + i] = a[aOff + i] + b[bOff + i];
     }
 
-    /** SIMD twin of {@link #add} (no checks, one thread): LANES consecutive elements per vector. */
+    /** SIMD twin of {@link #add} (one thread): LANES consecutive elements per vector. */
     public static void addSimd(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        check(y, yOff, a, aOff, b, bOff, n);
         int L = F.length(), i = 0;
         for (; i + L <= n; i += L) {
             FloatVector.fromArray(F, a, aOff + i).add(FloatVector.fromArray(F, b, bOff + i)).intoArray(y, yOff + i);
@@ -48,5 +48,11 @@ public final class Residual {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector.fromArray(F, a, aOff + i, m).add(FloatVector.fromArray(F, b, bOff + i, m)).intoArray(y, yOff + i, m);
         }
+    }
+
+    private static void check(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        ActChecks.flat("y", y, yOff, n);
+        ActChecks.flat("a", a, aOff, n);
+        ActChecks.flat("b", b, bOff, n);
     }
 }

@@ -4,8 +4,8 @@ import dev.ssm4j.kernels.KernelConfig;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * Causal depthwise 1-D convolution of a Mamba block (Gu &amp; Dao 2023, §3.4 "the SSM is preceded by
- * a short causal convolution"; Mamba-2, Dao &amp; Gu 2024, §7 applies it to the [x | B | C] slice).
+ * Causal depthwise 1-D convolution of a Mamba block (Gu &amp; Dao 2023, §3.4: a short causal
+ * convolution precedes the SSM; Mamba-2, Dao &amp; Gu 2024, §7 applies it to the [x | B | C] slice).
  * PyTorch writes it as {@code nn.Conv1d(d, d, w, groups=d, padding=w-1)(x)[..., :l]}.
  *
  * <pre>

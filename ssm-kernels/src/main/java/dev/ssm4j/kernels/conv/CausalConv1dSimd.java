@@ -89,28 +89,37 @@ public final class CausalConv1dSimd {
                     }
                     tapW[nt++] = j * d;
                 }
-                int yRow = yOff + (bi * l + t) * yStride;
-                int c = c0;
-                for (; c + L <= c1; c += L) {
-                    FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
-                    for (int k = 0; k < nt; k++) {
-                        FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c);
-                        acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c), acc);
-                    }
-                    if (silu) acc = VectorMath.silu(acc);
-                    acc.intoArray(y, yRow + c);
-                }
-                if (c < c1) {                                                   // last partial vector, masked
-                    VectorMask<Float> m = F.indexInRange(c, c1);
-                    FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
-                    for (int k = 0; k < nt; k++) {
-                        FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c, m);
-                        acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c, m), acc);
-                    }
-                    if (silu) acc = VectorMath.silu(acc);
-                    acc.intoArray(y, yRow + c, m);
-                }
+                token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
             }
+        }
+    }
+
+    /**
+     * Channels [c0, c1) of one token from its tap table. A method of its own so that the JIT compiles
+     * it after a few thousand tokens, instead of waiting for an on-stack replacement of the whole
+     * loop nest (the Vector API is very slow until compiled).
+     */
+    private static void token(float[] y, int yRow, float[][] src, int[] srcOff, int[] tapW, int nt, float[] wT,
+                              float[] bias, boolean silu, int c0, int c1) {
+        int c = c0;
+        for (; c + L <= c1; c += L) {
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+            for (int k = 0; k < nt; k++) {
+                FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c);
+                acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yRow + c);
+        }
+        if (c < c1) {                                                       // last partial vector, masked
+            VectorMask<Float> m = F.indexInRange(c, c1);
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
+            for (int k = 0; k < nt; k++) {
+                FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c, m);
+                acc = xv.fma(FloatVector.fromArray(F, wT, tapW[k] + c, m), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yRow + c, m);
         }
     }
 

@@ -78,4 +78,18 @@ public final class Gemm {
             GemmSimd.linear(y, yOff, x, xOff, m, k, w, bias, pool);
         }
     }
+
+    /**
+     * {@link #linear(float[], int, float[], int, int, int, WeightMatrix, float[], ForkJoinPool)} with row
+     * strides: y(i, j) = {@code y[yOff + i·ldy + j]} (ldy ≥ n) and x(i, p) = {@code x[xOff + i·ldx + p]}
+     * (ldx ≥ k), to read or write a column block of wider row-major buffers.
+     */
+    public static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias, ForkJoinPool pool) {
+        if (KernelConfig.FORCE_SCALAR) {
+            GemmScalar.linear(y, yOff, ldy, x, xOff, ldx, m, k, w, bias);
+        } else {
+            GemmSimd.linear(y, yOff, ldy, x, xOff, ldx, m, k, w, bias, pool);
+        }
+    }
 }

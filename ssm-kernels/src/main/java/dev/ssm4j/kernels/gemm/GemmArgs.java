@@ -126,8 +126,9 @@ final class GemmArgs {
         return (int) o;
     }
 
-    /** Checks of {@code Gemm.linear}: y (m × n) = x (m × k) · Wᵀ + bias, W is n × k. */
-    static void checkLinear(float[] y, int yOff, float[] x, int xOff, int m, int k, WeightMatrix w, float[] bias) {
+    /** Checks of {@code Gemm.linear}: y (m × n, row stride ldy) = x (m × k, row stride ldx) · Wᵀ + bias, W is n × k. */
+    static void checkLinear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias) {
         if (w == null) throw new IllegalArgumentException("w is null");
         nonNegative("m", m);
         nonNegative("k", k);
@@ -136,14 +137,14 @@ final class GemmArgs {
                     + ": W must be n x k = " + w.rows() + " x " + k);
         }
         int n = w.rows();
-        checkMatrix("x", "x (m x k)", x, xOff, Math.max(1, k), m, k);
-        checkMatrix("y", "y (m x n)", y, yOff, Math.max(1, n), m, n);
+        checkMatrix("x", "x (m x k)", x, xOff, ldx, m, k);
+        checkMatrix("y", "y (m x n)", y, yOff, ldy, m, n);
         if (bias != null && bias.length < n) {
             throw new IllegalArgumentException("bias too short: need length >= n = " + n + ", got " + bias.length);
         }
         if (m > 0 && n > 0) {
-            checkNoOverlap("y", y, yOff, n, m, n, "x", x, xOff, k, m, k);
-            if (y == w.array) checkNoOverlap("y", y, yOff, n, m, n, "w", w.array, w.arrayOffset,
+            checkNoOverlap("y", y, yOff, ldy, m, n, "x", x, xOff, ldx, m, k);
+            if (y == w.array) checkNoOverlap("y", y, yOff, ldy, m, n, "w", w.array, w.arrayOffset,
                     (int) w.rowStride, n, k);
         }
     }

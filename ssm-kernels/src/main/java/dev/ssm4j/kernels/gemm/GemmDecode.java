@@ -13,16 +13,16 @@ import jdk.incubator.vector.VectorMask;
  * C (m × n) = α·op(A)·op(B) + β·C where op(B) is the big operand (a weight matrix) and is read
  * exactly once, straight from where it lives, with no packing. Such products do 2·m FLOPs per
  * element of B, so their speed is the speed at which B streams in from memory; the kernels keep all
- * m rows of A (copied, zero-padded to mp ∈ {1, 4, 8} rows, into a small buffer that stays in L1) and
- * apply every loaded piece of B to all of them.
+ * m rows of A (copied into a small buffer that stays in L1; zero-padded to mp ∈ {1, 4, 8} rows for
+ * the dot kernels) and apply every loaded piece of B to all of them.
  *
  * <ul>
  *   <li>op(B) = Bᵀ with B n × k row-major (transB = true; every {@code Linear} weight): row j of B
  *       is contiguous, so C(i, j) is a dot product along k ({@link GemmDots}). Works on float[],
  *       f32 segments and bf16 segments.</li>
  *   <li>op(B) = B with B k × n row-major (transB = false): C's row i is Σ_p A(i, p)·B[p, :], an
- *       "axpy" along n; kernels hold an mp × (JB·L) block of C in registers and walk down k
- *       ({@link #axpy1}, {@link #axpy4}, {@link #axpy8}).</li>
+ *       "axpy" along n: B is streamed row by row in runs of {@link #AXPY_W} columns into
+ *       L1-resident accumulators ({@link #axpyColumns}).</li>
  * </ul>
  *
  * Threads split n; each element is computed by the same instructions whatever the split, so
@@ -57,11 +57,10 @@ final class GemmDecode {
                 Parallel.forRange(pool, n, dotGrain(k), (j0, j1) ->
                         GemmDots.rows(src, xs, mp, m, k, j0, j1, alpha, null, beta, c, cOff, ldc));
             } else {
-                int width = (mp == 8 ? 2 : 4) * L;
-                int blocks = (n + width - 1) / width;
-                Parallel.forRange(pool, blocks, Math.max(1, 8192 / (width * k / L + 1)), (s0, s1) ->
-                        axpyColumns(xs, mp, m, k, b, bOff, ldb, s0 * width, Math.min(n, s1 * width), width,
-                                alpha, beta, c, cOff, ldc));
+                // Split n in whole vectors, at least 256 columns per task.
+                int vecs = (n + L - 1) / L;
+                Parallel.forRange(pool, vecs, Math.max(1, 256 / L), (v0, v1) ->
+                        axpyColumns(xs, m, k, b, bOff, ldb, v0 * L, Math.min(n, v1 * L), alpha, beta, c, cOff, ldc));
             }
         } finally {
             owner.releaseShared(xs);
@@ -69,17 +68,17 @@ final class GemmDecode {
     }
 
     /** y (m × n) = x (m × k) · Wᵀ + bias for 1 ≤ m ≤ MAX_M; arguments checked. */
-    static void linear(float[] y, int yOff, float[] x, int xOff, int m, int k, WeightMatrix w, float[] bias,
-            ForkJoinPool pool) {
+    static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias, ForkJoinPool pool) {
         int n = w.rows(), mp = paddedRows(m);
         GemmScratch owner = GemmScratch.local();
         float[] xs = owner.takeShared(mp * k);
         try {
-            System.arraycopy(x, xOff, xs, 0, m * k);
+            for (int i = 0; i < m; i++) System.arraycopy(x, xOff + i * ldx, xs, i * k, k);
             java.util.Arrays.fill(xs, m * k, mp * k, 0f);
             GemmDots.Source src = GemmDots.Source.of(w);
             Parallel.forRange(pool, n, dotGrain(k), (j0, j1) ->
-                    GemmDots.rows(src, xs, mp, m, k, j0, j1, 1f, bias, 0f, y, yOff, n));
+                    GemmDots.rows(src, xs, mp, m, k, j0, j1, 1f, bias, 0f, y, yOff, ldy));
         } finally {
             owner.releaseShared(xs);
         }
@@ -90,100 +89,61 @@ final class GemmDecode {
         return Math.max(16, 65536 / Math.max(1, k));
     }
 
-    /** C[0:m, j0:j1] for op(B) = B (k × n): blocks of {@code width} columns, then a masked tail. */
-    private static void axpyColumns(float[] xs, int mp, int m, int k, float[] b, int bOff, int ldb, int j0, int j1,
-            int width, float alpha, float beta, float[] c, int cOff, int ldc) {
-        float[] tile = GemmScratch.local().tile;
-        int j = j0;
-        for (; j + width <= j1; j += width) {
-            if (mp == 1) axpy1(k, xs, b, bOff + j, ldb, tile);
-            else if (mp == 4) axpy4(k, xs, b, bOff + j, ldb, tile);
-            else axpy8(k, xs, b, bOff + j, ldb, tile);
-            GemmKernel.update(tile, width, m, width, alpha, beta, c, cOff + j, ldc);
-        }
-        // Tail (< width columns): one masked vector at a time, row by row; same FMA chain per element.
-        for (; j < j1; j += L) {
-            VectorMask<Float> mask = S.indexInRange(j, j1);
-            for (int i = 0; i < m; i++) {
-                FloatVector acc = FloatVector.zero(S);
-                for (int p = 0; p < k; p++) {
-                    acc = FloatVector.broadcast(S, xs[i * k + p]).fma(FloatVector.fromArray(S, b, bOff + p * ldb + j, mask), acc);
+    /** Columns of C per pass of the axpy path (its accumulators, m × AXPY_W floats, stay in L1). */
+    static final int AXPY_W = 512;
+
+    /**
+     * C[0:m, j0:j1] for op(B) = B (k × n, row-major). B is read row after row in runs of up to
+     * AXPY_W contiguous columns (prefetch-friendly, unlike a walk down a narrow column block, which
+     * would jump a whole row of B at every step); the m × AXPY_W accumulators live in the L1-resident
+     * tile, four rows of B at a time are folded into them with one load and one store per vector.
+     * Element (i, j) is the FMA chain over p in order, whatever the chunking.
+     */
+    private static void axpyColumns(float[] xs, int m, int k, float[] b, int bOff, int ldb, int j0, int j1,
+            float alpha, float beta, float[] c, int cOff, int ldc) {
+        float[] acc = GemmScratch.local().tile;
+        for (int jc = j0; jc < j1; jc += AXPY_W) {
+            int w = Math.min(AXPY_W, j1 - jc), wv = w - w % L;
+            java.util.Arrays.fill(acc, 0, m * AXPY_W, 0f);
+            int p = 0;
+            for (; p + 4 <= k; p += 4) {
+                int r0 = bOff + p * ldb + jc, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+                for (int i = 0; i < m; i++) {
+                    int xi = i * k + p, ai = i * AXPY_W;
+                    FloatVector x0 = FloatVector.broadcast(S, xs[xi]), x1 = FloatVector.broadcast(S, xs[xi + 1]);
+                    FloatVector x2 = FloatVector.broadcast(S, xs[xi + 2]), x3 = FloatVector.broadcast(S, xs[xi + 3]);
+                    int j = 0;
+                    for (; j < wv; j += L) {
+                        FloatVector a = FloatVector.fromArray(S, acc, ai + j);
+                        a = x0.fma(FloatVector.fromArray(S, b, r0 + j), a);
+                        a = x1.fma(FloatVector.fromArray(S, b, r1 + j), a);
+                        a = x2.fma(FloatVector.fromArray(S, b, r2 + j), a);
+                        a = x3.fma(FloatVector.fromArray(S, b, r3 + j), a);
+                        a.intoArray(acc, ai + j);
+                    }
+                    if (j < w) {
+                        VectorMask<Float> mask = S.indexInRange(j, w);
+                        FloatVector a = FloatVector.fromArray(S, acc, ai + j);
+                        a = x0.fma(FloatVector.fromArray(S, b, r0 + j, mask), a);
+                        a = x1.fma(FloatVector.fromArray(S, b, r1 + j, mask), a);
+                        a = x2.fma(FloatVector.fromArray(S, b, r2 + j, mask), a);
+                        a = x3.fma(FloatVector.fromArray(S, b, r3 + j, mask), a);
+                        a.intoArray(acc, ai + j);
+                    }
                 }
-                acc.intoArray(tile, i * L);
             }
-            GemmKernel.update(tile, L, m, Math.min(L, j1 - j), alpha, beta, c, cOff + j, ldc);
+            for (; p < k; p++) {
+                int r0 = bOff + p * ldb + jc;
+                for (int i = 0; i < m; i++) {
+                    int ai = i * AXPY_W;
+                    FloatVector x0 = FloatVector.broadcast(S, xs[i * k + p]);
+                    for (int j = 0; j < w; j += L) {
+                        VectorMask<Float> mask = S.indexInRange(j, w);
+                        x0.fma(FloatVector.fromArray(S, b, r0 + j, mask), FloatVector.fromArray(S, acc, ai + j)).intoArray(acc, ai + j);
+                    }
+                }
+            }
+            GemmKernel.update(acc, AXPY_W, m, w, alpha, beta, c, cOff + jc, ldc);
         }
-    }
-
-    /** tile (1 × 4L) = xs[0, :] · B[:, 0:4L] (B at bOff, row stride ldb). */
-    static void axpy1(int k, float[] xs, float[] b, int bOff, int ldb, float[] tile) {
-        FloatVector z = FloatVector.zero(S), c0 = z, c1 = z, c2 = z, c3 = z;
-        for (int p = 0; p < k; p++) {
-            int bo = bOff + p * ldb;
-            FloatVector x = FloatVector.broadcast(S, xs[p]);
-            c0 = x.fma(FloatVector.fromArray(S, b, bo), c0);
-            c1 = x.fma(FloatVector.fromArray(S, b, bo + L), c1);
-            c2 = x.fma(FloatVector.fromArray(S, b, bo + 2 * L), c2);
-            c3 = x.fma(FloatVector.fromArray(S, b, bo + 3 * L), c3);
-        }
-        c0.intoArray(tile, 0);
-        c1.intoArray(tile, L);
-        c2.intoArray(tile, 2 * L);
-        c3.intoArray(tile, 3 * L);
-    }
-
-    /** tile (4 × 4L, row stride 4L) = xs[0:4, :] · B[:, 0:4L]. */
-    static void axpy4(int k, float[] xs, float[] b, int bOff, int ldb, float[] tile) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z,
-                c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
-        for (int p = 0; p < k; p++) {
-            int bo = bOff + p * ldb;
-            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
-            FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * L), b3 = FloatVector.fromArray(S, b, bo + 3 * L);
-            FloatVector x;
-            x = FloatVector.broadcast(S, xs[p]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, xs[k + p]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, xs[2 * k + p]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, xs[3 * k + p]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-        }
-        int w = 4 * L;
-        c00.intoArray(tile, 0);     c01.intoArray(tile, L);         c02.intoArray(tile, 2 * L);         c03.intoArray(tile, 3 * L);
-        c10.intoArray(tile, w);     c11.intoArray(tile, w + L);     c12.intoArray(tile, w + 2 * L);     c13.intoArray(tile, w + 3 * L);
-        c20.intoArray(tile, 2 * w); c21.intoArray(tile, 2 * w + L); c22.intoArray(tile, 2 * w + 2 * L); c23.intoArray(tile, 2 * w + 3 * L);
-        c30.intoArray(tile, 3 * w); c31.intoArray(tile, 3 * w + L); c32.intoArray(tile, 3 * w + 2 * L); c33.intoArray(tile, 3 * w + 3 * L);
-    }
-
-    /** tile (8 × 2L, row stride 2L) = xs[0:8, :] · B[:, 0:2L]. */
-    static void axpy8(int k, float[] xs, float[] b, int bOff, int ldb, float[] tile) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z,
-                c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-        for (int p = 0; p < k; p++) {
-            int bo = bOff + p * ldb;
-            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
-            FloatVector x;
-            x = FloatVector.broadcast(S, xs[p]);         c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, xs[k + p]);     c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, xs[2 * k + p]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, xs[3 * k + p]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, xs[4 * k + p]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, xs[5 * k + p]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, xs[6 * k + p]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, xs[7 * k + p]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-        }
-        int w = 2 * L;
-        c00.intoArray(tile, 0);     c01.intoArray(tile, L);
-        c10.intoArray(tile, w);     c11.intoArray(tile, w + L);
-        c20.intoArray(tile, 2 * w); c21.intoArray(tile, 2 * w + L);
-        c30.intoArray(tile, 3 * w); c31.intoArray(tile, 3 * w + L);
-        c40.intoArray(tile, 4 * w); c41.intoArray(tile, 4 * w + L);
-        c50.intoArray(tile, 5 * w); c51.intoArray(tile, 5 * w + L);
-        c60.intoArray(tile, 6 * w); c61.intoArray(tile, 6 * w + L);
-        c70.intoArray(tile, 7 * w); c71.intoArray(tile, 7 * w + L);
     }
 }

@@ -34,9 +34,12 @@ import java.util.concurrent.ForkJoinPool;
 final class GemmPacked {
     private GemmPacked() {}
 
-    static final int KC = 256;
-    static final int MC = 192;
-    static final int NC = 64 * NR;
+    /** Depth of a packed block (steps of k per pass over C); {@code -Dssm4j.gemm.kc} overrides (for tuning). */
+    static final int KC = Math.max(1, Integer.getInteger("ssm4j.gemm.kc", 256));
+    /** Rows of op(A) per packed block, a multiple of MR; {@code -Dssm4j.gemm.mc} overrides. */
+    static final int MC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.mc", 192)), MR);
+    /** Columns of op(B) per packed block, a multiple of NR; {@code -Dssm4j.gemm.nc} overrides. */
+    static final int NC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.nc", 64 * NR)), NR);
 
     /**
      * C = α·op(A)·op(B) + β·C for m, n, k ≥ 1 and α ≠ 0 (the caller handled the trivial cases);

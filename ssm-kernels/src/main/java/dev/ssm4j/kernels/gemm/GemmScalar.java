@@ -68,15 +68,23 @@ public final class GemmScalar {
      * (leading dimensions k and n).
      */
     public static void linear(float[] y, int yOff, float[] x, int xOff, int m, int k, WeightMatrix w, float[] bias) {
-        GemmArgs.checkLinear(y, yOff, x, xOff, m, k, w, bias);
+        if (w == null) throw new IllegalArgumentException("w is null");
+        linear(y, yOff, w.rows(), x, xOff, k, m, k, w, bias);
+    }
+
+    /** {@link #linear(float[], int, float[], int, int, int, WeightMatrix, float[])} with row strides ldy ≥ n, ldx ≥ k. */
+    public static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias) {
+        if (w == null) throw new IllegalArgumentException("w is null");
+        GemmArgs.checkLinear(y, yOff, ldy, x, xOff, ldx, m, k, w, bias);
         int n = w.rows();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float sum = 0f;
                 for (int p = 0; p < k; p++) {
-                    sum = Math.fma(x[xOff + i * k + p], w.at(j, p), sum);
+                    sum = Math.fma(x[xOff + i * ldx + p], w.at(j, p), sum);
                 }
-                y[yOff + i * n + j] = bias == null ? sum : sum + bias[j];
+                y[yOff + i * ldy + j] = bias == null ? sum : sum + bias[j];
             }
         }
     }

@@ -8,7 +8,8 @@ package dev.ssm4j.kernels.gemm;
  *   <li>{@link #packA}: the packed block of A (at most MC × KC floats) of the thread that runs a
  *       compute task; used only inside one task, which never waits on other tasks, so it cannot
  *       be re-entered.</li>
- *   <li>{@link #tile}, {@link #lanes}, {@link #dots}: micro-tile and reduction scratch, same rule.</li>
+ *   <li>{@link #tile}, {@link #part}, {@link #sums}, {@link #reduceTmp}: micro-tile and reduction
+ *       scratch, same rule.</li>
  *   <li>the shared buffer ({@link #takeShared}): owned by the thread that <em>calls</em> the GEMM
  *       for the whole call, read by all its tasks (the packed panel of B, at most KC × NC floats, or
  *       the decode path's copy of the few rows of A). A calling thread that is itself a pool
@@ -25,12 +26,13 @@ final class GemmScratch {
     private float[] packA = new float[0];
     private float[] shared = new float[0];
     private boolean sharedBusy;
-    /** Micro-tile of the packed kernel (MR × NR) and of the decode kernels (≤ 8 × 64). */
-    final float[] tile = new float[Math.max(GemmKernel.MR * GemmKernel.NR, 8 * 64)];
-    /** One vector's lanes, for fixed-order horizontal sums. */
-    final float[] lanes = new float[GemmKernel.L];
-    /** Dot products of up to 8 rows. */
-    final float[] dots = new float[8];
+    /** Micro-tile of the packed kernel (MR × NR), accumulators of the decode axpy path (MAX_M × AXPY_W). */
+    final float[] tile = new float[Math.max(GemmKernel.MR * GemmKernel.NR, GemmDecode.MAX_M * GemmDecode.AXPY_W)];
+    /** Unreduced dot-product vectors of the decode path: MAX_M rows of X × L rows of W × L lanes. */
+    final float[] part = new float[GemmDecode.MAX_M * GemmKernel.L * GemmKernel.L];
+    /** Lane sums of one group of L rows, and the reduction tree's scratch. */
+    final float[] sums = new float[GemmKernel.L];
+    final float[] reduceTmp = new float[Math.max(GemmKernel.L, GemmKernel.L * GemmKernel.L / 2)];
 
     static GemmScratch local() {
         return LOCAL.get();

@@ -80,27 +80,39 @@ public final class GemmSimd {
      */
     public static void linear(float[] y, int yOff, float[] x, int xOff, int m, int k, WeightMatrix w, float[] bias,
             ForkJoinPool pool) {
-        GemmArgs.checkLinear(y, yOff, x, xOff, m, k, w, bias);
+        if (w == null) throw new IllegalArgumentException("w is null");
+        linear(y, yOff, w.rows(), x, xOff, k, m, k, w, bias, pool);
+    }
+
+    /**
+     * {@link #linear(float[], int, float[], int, int, int, WeightMatrix, float[], ForkJoinPool)} with
+     * row strides: y(i, j) = {@code y[yOff + i·ldy + j]} (ldy ≥ n), x(i, p) = {@code x[xOff + i·ldx + p]}
+     * (ldx ≥ k), e.g. to read or write one part of a fused projection's rows.
+     */
+    public static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int m, int k, WeightMatrix w,
+            float[] bias, ForkJoinPool pool) {
+        if (w == null) throw new IllegalArgumentException("w is null");
+        GemmArgs.checkLinear(y, yOff, ldy, x, xOff, ldx, m, k, w, bias);
         int n = w.rows();
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) {
-                if (bias == null) Arrays.fill(y, yOff + i * n, yOff + (i + 1) * n, 0f);
-                else System.arraycopy(bias, 0, y, yOff + i * n, n);
+                if (bias == null) Arrays.fill(y, yOff + i * ldy, yOff + i * ldy + n, 0f);
+                else System.arraycopy(bias, 0, y, yOff + i * ldy, n);
             }
             return;
         }
         if ((long) m * n * k < PARALLEL_MIN_WORK) pool = null;
         if (m <= GemmDecode.MAX_M) {
-            GemmDecode.linear(y, yOff, x, xOff, m, k, w, bias, pool);
+            GemmDecode.linear(y, yOff, ldy, x, xOff, ldx, m, k, w, bias, pool);
             return;
         }
         float beta = 0f;
         if (bias != null) {
-            for (int i = 0; i < m; i++) System.arraycopy(bias, 0, y, yOff + i * n, n);
+            for (int i = 0; i < m; i++) System.arraycopy(bias, 0, y, yOff + i * ldy, n);
             beta = 1f;
         }
-        GemmPacked.gemm(false, m, n, k, 1f, x, xOff, k, new GemmPack.WeightB(w), beta, y, yOff, n, pool);
+        GemmPacked.gemm(false, m, n, k, 1f, x, xOff, ldx, new GemmPack.WeightB(w), beta, y, yOff, ldy, pool);
     }
 
     /** C = β·C on m × n (β = 0 writes zeros without reading C). */

@@ -133,4 +133,18 @@ public final class CrossEntropy {
             }
         }
     }
+
+    /**
+     * Checks of the public row twins over rows [r0, r1): the views must cover rows 0..r1−1 at their
+     * offsets, and every target in the range must be valid.
+     */
+    static void checkRowRange(float[] out, int outOff, int outStride, String outName, float[] loss, float[] lse,
+                              float[] logits, int off, int stride, int[] targets, int tOff, int vocab, int ignoreIndex,
+                              int r0, int r1) {
+        if (r0 < 0 || r1 < r0) throw new IllegalArgumentException("row range [" + r0 + ", " + r1 + ") is invalid");
+        check(logits, off, stride, "logits", targets, tOff, r1, vocab, ignoreIndex);
+        if (out != null) CrossEntropyScalar.checkView(outName, out, outOff, outStride, r1, vocab);
+        checkRows("loss", loss, r1);
+        checkRows("lse", lse, r1);
+    }
 }

@@ -1,8 +1,8 @@
 package dev.ssm4j.kernels.loss;
 
 /**
- * Scalar twin of the fused softmax cross-entropy, over rows [r0, r1) (arguments already checked by
- * {@link CrossEntropy}). Math and layouts: {@link CrossEntropy}.
+ * Scalar twin of the fused softmax cross-entropy, over rows [r0, r1) of the same views as
+ * {@link CrossEntropy} (checked here too). Math and layouts: {@link CrossEntropy}.
  */
 public final class CrossEntropyScalar {
     private CrossEntropyScalar() {}
@@ -10,6 +10,8 @@ public final class CrossEntropyScalar {
     /** Row losses (0 if ignored) into loss[r], log-sum-exp into lse[r] (if lse != null). */
     public static void forwardRows(float[] loss, float[] lse, float[] logits, int off, int stride, int[] targets,
                                    int tOff, int vocab, int ignoreIndex, int r0, int r1) {
+        if (loss == null) throw new IllegalArgumentException("loss must not be null (expected (rows))");
+        CrossEntropy.checkRowRange(null, 0, 0, null, loss, lse, logits, off, stride, targets, tOff, vocab, ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r];
             if (t == ignoreIndex) {
@@ -37,6 +39,9 @@ public final class CrossEntropyScalar {
     public static void backwardRows(float[] dlogits, int dOff, int dStride, float[] logits, int off, int stride,
                                     float[] lse, int[] targets, int tOff, int vocab, int ignoreIndex, float scale,
                                     int r0, int r1) {
+        if (dlogits == null) throw new IllegalArgumentException("dlogits must not be null");
+        CrossEntropy.checkRowRange(dlogits, dOff, dStride, "dlogits", null, lse, logits, off, stride, targets, tOff, vocab,
+                ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r], row = off + r * stride, drow = dOff + r * dStride;
             if (t == ignoreIndex || scale == 0f) {

@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of the fused softmax cross-entropy: lanes hold LANES consecutive vocabulary entries of
- * one row. Forward: a max pass and a Σ exp(x − m) pass, each with four independent accumulators
- * (a max or add chain has a latency of several cycles; exp's polynomial has a long one too, and
- * four chains hide it). A row of 50280 floats (196 KB) stays in L2 between the two passes, so memory
+ * one row. Forward: a max pass (four independent accumulators: a max chain has a latency of
+ * several cycles) and a Σ exp(x − m) pass (two accumulators, one exp call site — see
+ * {@link #sumExp}). A row of 50280 floats (196 KB) stays in L2 between the two passes, so memory
  * sees the logits once. Backward: one pass, exp(x − lse)·scale, using the saved lse. The last
  * partial vector of a row is masked: the masked lanes must not take part in the max (they would
  * load as 0) or in the sum (exp(0 − m) ≠ 0), hence the masked lanewise ops. Math: {@link CrossEntropy}.
@@ -24,6 +24,8 @@ public final class CrossEntropySimd {
     /** Row losses (0 if ignored) into loss[r], log-sum-exp into lse[r] (if lse != null), rows [r0, r1). */
     public static void forwardRows(float[] loss, float[] lse, float[] logits, int off, int stride, int[] targets,
                                    int tOff, int vocab, int ignoreIndex, int r0, int r1) {
+        if (loss == null) throw new IllegalArgumentException("loss must not be null (expected (rows))");
+        CrossEntropy.checkRowRange(null, 0, 0, null, loss, lse, logits, off, stride, targets, tOff, vocab, ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r];
             if (t == ignoreIndex) {
@@ -61,27 +63,38 @@ public final class CrossEntropySimd {
         return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
     }
 
+    /**
+     * Σ exp(x_i − max). One exp call site in the loop on purpose: each call site inlines a full copy
+     * of the polynomial and its Vector API plumbing, and with four copies C2 ran out of inlining
+     * budget and boxed the rest (145 MB allocated per 512-row call). Two accumulators that swap
+     * roles every iteration still give two independent add chains.
+     */
     static float sumExp(float[] x, int off, int n, float max) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
         int i = 0;
-        for (; i + 4 * L <= n; i += 4 * L) {
-            s0 = s0.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max)));
-            s1 = s1.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i + L).sub(max)));
-            s2 = s2.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i + 2 * L).sub(max)));
-            s3 = s3.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i + 3 * L).sub(max)));
+        for (; i + L <= n; i += L) {
+            FloatVector t = s1.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max)));
+            s1 = s0;
+            s0 = t;
         }
-        for (; i + L <= n; i += L) s0 = s0.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max)));
-        if (i < n) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            s1 = s1.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i, m).sub(max)), m);
-        }
-        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        return i < n ? sum + tailSumExp(x, off, i, n, max) : sum;
+    }
+
+    /** Σ exp(x_j − max) over the last, partial vector [i, n): a method of its own, with its own inlining budget. */
+    private static float tailSumExp(float[] x, int off, int i, int n, float max) {
+        VectorMask<Float> m = F.indexInRange(i, n);
+        FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i, m).sub(max));
+        return FloatVector.zero(F).add(e, m).reduceLanes(VectorOperators.ADD);
     }
 
     /** dlogits rows [r0, r1) = (exp(x − lse) − onehot)·scale, 0 for ignored rows; dlogits may be logits. */
     public static void backwardRows(float[] dlogits, int dOff, int dStride, float[] logits, int off, int stride,
                                     float[] lse, int[] targets, int tOff, int vocab, int ignoreIndex, float scale,
                                     int r0, int r1) {
+        if (dlogits == null) throw new IllegalArgumentException("dlogits must not be null");
+        CrossEntropy.checkRowRange(dlogits, dOff, dStride, "dlogits", null, lse, logits, off, stride, targets, tOff, vocab,
+                ignoreIndex, r0, r1);
         for (int r = r0; r < r1; r++) {
             int t = targets[tOff + r], row = off + r * stride, drow = dOff + r * dStride;
             if (t == ignoreIndex || scale == 0f) {

@@ -4,8 +4,8 @@ import dev.ssm4j.kernels.KernelConfig;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * Mamba-2's gated RMSNorm (Dao &amp; Gu 2024, §7.1 "an extra normalization layer … before the
- * output projection"; mamba_ssm {@code RMSNormGated(norm_before_gate=False)}, HF
+ * Mamba-2's gated RMSNorm (Dao &amp; Gu 2024, §7: Mamba-2 adds a normalization layer after the
+ * gating, before the output projection; mamba_ssm {@code RMSNormGated(norm_before_gate=False)}, HF
  * {@code MambaRMSNormGated}): the SSD output x is gated by silu(z), then normalised over groups
  * of {@code groupSize} channels:
  * <pre>

@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * SIMD twin of the (gated, grouped) RMSNorm forward. Lanes hold LANES neighbouring channels of one
  * group of one row. Two passes per group: (1) u = x·silu(z) — written into y, which doubles as
- * the scratch, so silu is evaluated once — and Σu² over four independent accumulators (the adds
- * of one accumulator form a dependency chain; four chains keep the FMA pipes busy); (2) y =
+ * the scratch, so silu is evaluated once — and Σu² over independent accumulators (the adds of
+ * one accumulator form a dependency chain; four chains for plain x, two with the gate, keep the
+ * FMA pipes busy); (2) y =
  * u·r·weight. The group (≤ a few thousand floats) is still in L1 for pass 2, so memory sees one
  * read of x and z and one write of y. A group whose size is not a multiple of LANES ends with one
  * masked vector. Rows are split over the pool's threads.
@@ -72,23 +73,20 @@ public final class RmsNormSimd {
         return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
 
-    /** u = x·silu(z) into out, returns Σu². */
+    /**
+     * u = x·silu(z) into out, returns Σu². One silu call site in the loop (plus the tail): every
+     * call site inlines a copy of the exponential, and too many copies exhaust C2's inlining budget
+     * (the Vector API then boxes). The two accumulators swap roles every iteration.
+     */
     static float gateIntoAndSumSquares(float[] out, int oOff, float[] x, int xOff, float[] z, int zOff, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0;
         int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            FloatVector u0 = FloatVector.fromArray(F, x, xOff + i).mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i)));
-            FloatVector u1 = FloatVector.fromArray(F, x, xOff + i + L)
-                    .mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i + L)));
-            u0.intoArray(out, oOff + i);
-            u1.intoArray(out, oOff + i + L);
-            s0 = u0.fma(u0, s0);
-            s1 = u1.fma(u1, s1);
-        }
         for (; i + L <= n; i += L) {
             FloatVector u = FloatVector.fromArray(F, x, xOff + i).mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i)));
             u.intoArray(out, oOff + i);
-            s0 = u.fma(u, s0);
+            FloatVector t = u.fma(u, s1);
+            s1 = s0;
+            s0 = t;
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);

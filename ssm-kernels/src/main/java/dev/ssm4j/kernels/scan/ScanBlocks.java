@@ -44,6 +44,24 @@ final class ScanBlocks {
         }
     }
 
+    /** Writes the (n, L) state scratch of channels [c0, c0 + L) as checkpoint k of row bi. */
+    static void saveCheckpoint(ScanTensors io, int bi, int k, int c0, float[] hS) {
+        ScanSpec sp = io.spec;
+        int n = sp.stateSize, base = io.checkpointsOff + ((bi * sp.checkpointsPerRow() + k) * sp.channels + c0) * n;
+        for (int j = 0; j < L; j++) {
+            for (int s = 0; s < n; s++) io.checkpoints[base + j * n + s] = hS[s * L + j];
+        }
+    }
+
+    /** Reads checkpoint k of row bi, channels [c0, c0 + L), into (n, L) scratch at dst[dstOff …]. */
+    static void loadCheckpoint(ScanTensors io, int bi, int k, int c0, float[] dst, int dstOff) {
+        ScanSpec sp = io.spec;
+        int n = sp.stateSize, base = io.checkpointsOff + ((bi * sp.checkpointsPerRow() + k) * sp.channels + c0) * n;
+        for (int j = 0; j < L; j++) {
+            for (int s = 0; s < n; s++) dst[dstOff + s * L + j] = io.checkpoints[base + j * n + s];
+        }
+    }
+
     /** Gathers a (b, d, n) state tensor's row bi, channels [c0, c0 + width) into (n, L) scratch; zeros when absent. */
     static void gatherState(float[] src, int off, ScanSpec sp, int bi, int c0, int width, float[] dst) {
         int n = sp.stateSize;

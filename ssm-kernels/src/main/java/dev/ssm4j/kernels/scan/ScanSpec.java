@@ -21,6 +21,13 @@ import java.util.Arrays;
  * </ul>
  */
 public final class ScanSpec {
+    /**
+     * Tokens between two saved states ("checkpoints"): a forward with
+     * {@link ScanTensors#checkpoints} bound keeps the state before tokens 0, T, 2T, …, and the
+     * SIMD backward recomputes the scan chunk by chunk from them.
+     */
+    public static final int CHECKPOINT_TOKENS = 32;
+
     /** b, l, d, n, g. */
     public final int batch, length, channels, stateSize, groups;
     /** Apply softplus to Δ + Δbias. */
@@ -99,6 +106,16 @@ public final class ScanSpec {
     /** A copy of the cuSeqlens boundaries, or null. */
     public int[] cuSeqlens() {
         return cuSeqlens == null ? null : cuSeqlens.clone();
+    }
+
+    /** ⌈l / CHECKPOINT_TOKENS⌉: the checkpoints per batch row. */
+    public int checkpointsPerRow() {
+        return (length + CHECKPOINT_TOKENS - 1) / CHECKPOINT_TOKENS;
+    }
+
+    /** Floats of a checkpoint buffer: b · ⌈l/32⌉ · d · n (see {@link ScanTensors#checkpoints}). */
+    public int checkpointFloats() {
+        return batch * checkpointsPerRow() * channels * stateSize;
     }
 
     /** Channels per group, d / g. */

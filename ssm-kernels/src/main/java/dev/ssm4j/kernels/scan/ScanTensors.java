@@ -20,8 +20,10 @@ package dev.ssm4j.kernels.scan;
  *   A               (d, n)         dense from offset: A[c, s] at offset + c·n + s
  *   D, Δbias        (d)            dense from offset
  *   h0, final state (b, d, n)      dense from offset: h[bi, c, s] at offset + (bi·d + c)·n + s
+ *   checkpoints     (b, ⌈l/32⌉, d, n)  dense from offset (see {@link #checkpoints})
  * </pre>
- * Required: u, Δ, A, B, C, y. Optional (null / not bound = absent): D, z, Δbias, h0, final state.
+ * Required: u, Δ, A, B, C, y. Optional (null / not bound = absent): D, z, Δbias, h0, final state,
+ * checkpoints.
  * y must not overlap any input.
  */
 public final class ScanTensors {
@@ -29,8 +31,8 @@ public final class ScanTensors {
 
     float[] u, delta, z, y, B, C;
     int uOff, uStride, deltaOff, deltaStride, zOff, zStride, yOff, yStride, bOff, bStride, cOff, cStride;
-    float[] A, D, deltaBias, h0, finalState;
-    int aOff, dOff, deltaBiasOff, h0Off, finalStateOff;
+    float[] A, D, deltaBias, h0, finalState, checkpoints;
+    int aOff, dOff, deltaBiasOff, h0Off, finalStateOff, checkpointsOff;
 
     public ScanTensors(ScanSpec spec) {
         if (spec == null) throw new IllegalArgumentException("spec must not be null");
@@ -121,6 +123,21 @@ public final class ScanTensors {
         Check.dense("finalState", a, offset, spec.batch * spec.channels * spec.stateSize, Check.stateShape(spec),
                 true);
         finalState = a; finalStateOff = offset;
+        return this;
+    }
+
+    /**
+     * Optional: states saved by the forward for the backward, (b, ⌈l/32⌉, d, n) dense from
+     * offset — entry (bi, k, c, s) is h[c, s] of row bi just before token k·32 (before a
+     * cuSeqlens reset there), see {@link ScanSpec#CHECKPOINT_TOKENS}. The forward writes them;
+     * the SIMD backward, when they are bound, reads them instead of running the scan a first time
+     * to recreate them (the backward then costs about one forward less). They must come from a
+     * forward over the same inputs (h0 included): the backward trusts them. Null removes them.
+     */
+    public ScanTensors checkpoints(float[] a, int offset) {
+        Check.dense("checkpoints", a, offset, spec.checkpointFloats(), "(b, ⌈l/32⌉, d, n) = (" + spec.batch + ", "
+                + spec.checkpointsPerRow() + ", " + spec.channels + ", " + spec.stateSize + ")", true);
+        checkpoints = a; checkpointsOff = offset;
         return this;
     }
 

@@ -33,8 +33,8 @@ public final class SelectiveScanScalar {
         });
     }
 
-    /** One (batch row bi, channel c) recurrence over all l tokens. */
-    private static void forwardChannel(ScanTensors io, int bi, int c, boolean[] reset, float[] h) {
+    /** One (batch row bi, channel c) recurrence over all l tokens; also the tail of the SIMD forward. h: (n) scratch. */
+    static void forwardChannel(ScanTensors io, int bi, int c, boolean[] reset, float[] h) {
         ScanSpec sp = io.spec;
         int l = sp.length, d = sp.channels, n = sp.stateSize;
         int gi = c / sp.channelsPerGroup(); // the B/C group of this channel
@@ -45,6 +45,10 @@ public final class SelectiveScanScalar {
         int aRow = io.aOff + c * n; // A[c, :]
         for (int t = 0; t < l; t++) {
             int row = bi * l + t; // token row in every (b, l, ·) tensor
+            if (io.checkpoints != null && t % ScanSpec.CHECKPOINT_TOKENS == 0) {
+                int k = t / ScanSpec.CHECKPOINT_TOKENS; // checkpoint (bi, k, c, ·): the state before token t
+                System.arraycopy(h, 0, io.checkpoints, io.checkpointsOff + ((bi * sp.checkpointsPerRow() + k) * d + c) * n, n);
+            }
             if (reset != null && reset[t]) java.util.Arrays.fill(h, 0f);
             float dt = io.delta[io.deltaOff + row * io.deltaStride + c] + bias;
             if (sp.deltaSoftplus) dt = VectorMath.softplus(dt);
@@ -69,7 +73,8 @@ public final class SelectiveScanScalar {
     /**
      * Backward: ACCUMULATES (+=) every bound gradient of {@code gr} from dy and, if bound,
      * dFinalState. The reference keeps the whole state history of one channel ((l+1) × n floats
-     * per thread) instead of the chunked recompute of the SIMD twin.
+     * per thread) instead of the chunked recompute of the SIMD twin, and so does not need the
+     * checkpoints (it ignores them).
      */
     public static void backward(ScanTensors io, ScanGrads gr, ForkJoinPool pool) {
         io.requireForward();

@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorOperators;
  * gathered once per task into a tiny scratch, since A is stored (d, n)). Per token the scalars
  * B_t[s] and C_t[s] are broadcast: they are shared by every channel of the group. Each
  * (token, channel, state) element costs one vector exp, one multiply and two FMAs.
- * A block never straddles a group boundary (lanes past the group are masked off), so one
- * broadcast of B_t[s] is right for every lane.
+ * A block never straddles a group boundary, so one broadcast of B_t[s] is right for every
+ * lane; channels past the last full vector of a group are scanned one by one by the scalar
+ * reference ({@link SelectiveScanScalar#forwardChannel}).
  *
  * <p>The n state vectors and n A vectors live in float scratch arrays of n·L floats (≤ 8 KB at
  * n = 64, L = 16), which stay in L1: the JIT cannot keep an indexed array of vectors in
@@ -47,53 +48,77 @@ public final class SelectiveScanSimd {
     public static void forward(ScanTensors io, ForkJoinPool pool) {
         io.requireForward();
         ScanSpec sp = io.spec;
-        int dg = sp.channelsPerGroup();
-        int blocksPerGroup = (dg + L - 1) / L;
-        int tasks = sp.batch * sp.groups * blocksPerGroup;
+        // Per (batch row, group): the full vector blocks, then each remaining channel on its own.
+        int dg = sp.channelsPerGroup(), full = dg / L, perGroup = full + dg % L;
+        int tasks = sp.batch * sp.groups * perGroup;
         boolean[] reset = sp.resets();
         Parallel.forRange(pool, tasks, 1, (start, end) -> {
             float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + j, s] at s·L + j
             float[] hS = new float[sp.stateSize * L]; // (n, L): the states of the block, same layout
             for (int task = start; task < end; task++) {
-                int blk = task % blocksPerGroup, rest = task / blocksPerGroup;
+                int k = task % perGroup, rest = task / perGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
-                int c0 = gi * dg + blk * L;
-                int width = Math.min(L, dg - blk * L);
-                ScanBlocks.gather(io, bi, c0, width, aS, hS);
-                forwardBlock(io, bi, gi, c0, width, reset, aS, hS);
-                ScanBlocks.scatterFinal(io, bi, c0, width, hS);
+                if (k < full) {
+                    int c0 = gi * dg + k * L;
+                    ScanBlocks.gather(io, bi, c0, L, aS, hS);
+                    for (int t0 = 0; t0 < sp.length; t0 += CHUNK) {
+                        int t1 = Math.min(sp.length, t0 + CHUNK);
+                        if (io.checkpoints != null) ScanBlocks.saveCheckpoint(io, bi, t0 / CHUNK, c0, hS);
+                        forwardChunk(io, bi, gi, c0, t0, t1, reset, aS, hS);
+                        if (io.z != null) gateChunk(io, bi, c0, t0, t1);
+                    }
+                    ScanBlocks.scatterFinal(io, bi, c0, L, hS);
+                } else {
+                    SelectiveScanScalar.forwardChannel(io, bi, gi * dg + full * L + (k - full), reset, hS);
+                }
             }
         });
     }
 
-    /** One vector of channels [c0, c0 + width), width ≤ L (masked when < L). */
-    private static void forwardBlock(ScanTensors io, int bi, int gi, int c0, int width, boolean[] reset, float[] aS,
-            float[] hS) {
+    /** Tokens per forward chunk (the checkpoint interval): the gate pass then finds the chunk's y in L1. */
+    static final int CHUNK = ScanSpec.CHECKPOINT_TOKENS;
+
+    /**
+     * One full vector of channels [c0, c0 + L), tokens [t0, t1), from the state in hS (updated),
+     * writing the ungated output C_t·h_t + D u_t to y. Loads are unmasked (masked variants next
+     * to them would double the compiled size), and the gate is a separate pass
+     * ({@link #gateChunk}): this method's compile can afford the inlined decay exp plus the
+     * softplus, but not a silu as well (see {@link ScanBlocks#softplus}).
+     */
+    private static void forwardChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
+            float[] aS, float[] hS) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize;
-        final boolean softplus = sp.deltaSoftplus, full = width == L;
-        final VectorMask<Float> m = F.indexInRange(0, width);
+        final boolean softplus = sp.deltaSoftplus;
         final float[] Bv = io.B, Cv = io.C;
-        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c0, m, full);
-        FloatVector dSkip = io.D == null ? null : ScanBlocks.load(io.D, io.dOff + c0, m, full);
-        for (int t = 0; t < l; t++) {
+        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
+        FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
+        for (int t = t0; t < t1; t++) {
             int row = bi * l + t;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, n * L, 0f);
-            FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + row * io.deltaStride + c0, m, full).add(bias);
+            FloatVector dt = FloatVector.fromArray(F, io.delta, io.deltaOff + row * io.deltaStride + c0).add(bias);
             if (softplus) dt = ScanBlocks.softplus(dt);
-            FloatVector u = ScanBlocks.load(io.u, io.uOff + row * io.uStride + c0, m, full);
+            FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
             FloatVector dtu = dt.mul(u);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector acc = dSkip.mul(u);
             for (int s = 0; s < n; s++) {
                 FloatVector decay = VectorMath.exp(dt.mul(FloatVector.fromArray(F, aS, s * L)));
                 FloatVector h = decay.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
                 h.intoArray(hS, s * L);
                 acc = h.fma(FloatVector.broadcast(F, Cv[cRow + s]), acc);
             }
-            if (dSkip != null) acc = dSkip.fma(u, acc);
-            if (io.z != null) acc = acc.mul(ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + row * io.zStride + c0, m, full)));
-            ScanBlocks.store(acc, io.y, io.yOff + row * io.yStride + c0, m, full);
+            acc.intoArray(io.y, io.yOff + row * io.yStride + c0);
+        }
+    }
+
+    /** y ← y · silu(z) for channels [c0, c0 + L), tokens [t0, t1). */
+    private static void gateChunk(ScanTensors io, int bi, int c0, int t0, int t1) {
+        int l = io.spec.length;
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t, yAt = io.yOff + row * io.yStride + c0;
+            FloatVector z = FloatVector.fromArray(F, io.z, io.zOff + row * io.zStride + c0);
+            FloatVector.fromArray(F, io.y, yAt).mul(ScanBlocks.silu(z)).intoArray(io.y, yAt);
         }
     }
 

@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  * <h2>Plan for one block (batch row, L channels of one group)</h2>
  * <ol>
  *   <li>Checkpoint pass: run the recurrence forward chunk by chunk (T tokens each) and keep the
- *       state at every chunk start: ⌈l/T⌉·n·L floats.</li>
+ *       state at every chunk start: ⌈l/T⌉·n·L floats. Skipped when the forward saved them
+ *       ({@link ScanTensors#checkpoints}).</li>
  *   <li>Walk the chunks from last to first. For each, restart from its checkpoint and run the
  *       recurrence again, this time keeping h_t and exp(Δ'_t A) for the T tokens of the chunk
  *       ((T, n, L) floats each, L2-resident) and the gate terms ({@link #gateChunk}); then walk the
@@ -43,8 +44,8 @@ public final class SelectiveScanSimdBackward {
 
     private static final int L = F.length();
 
-    /** Tokens per recompute chunk. */
-    static final int T = 32;
+    /** Tokens per recompute chunk = the checkpoint interval. */
+    static final int T = ScanSpec.CHECKPOINT_TOKENS;
 
     /** Backward: same contract as {@link SelectiveScanScalar#backward}. */
     public static void backward(ScanTensors io, ScanGrads gr, ForkJoinPool pool) {
@@ -117,11 +118,17 @@ public final class SelectiveScanSimdBackward {
         Arrays.fill(w.dBiasAcc, 0f);
         // it < chunks − 1: checkpoint pass over chunk k = it (the last chunk needs no checkpoint after it);
         // it ≥ chunks − 1: backward over chunk k = 2·chunks − 2 − it, from the last chunk down to 0.
-        for (int it = 0; it < 2 * chunks - 1; it++) {
+        // With the forward's checkpoints bound, the checkpoint pass is skipped.
+        int first = 0;
+        if (io.checkpoints != null) {
+            for (int k = 0; k < chunks; k++) ScanBlocks.loadCheckpoint(io, bi, k, c0, w.ckpt, k * nL);
+            first = chunks - 1;
+        }
+        for (int it = first; it < 2 * chunks - 1; it++) {
             boolean back = it >= chunks - 1;
             int k = back ? 2 * chunks - 2 - it : it;
             if (back) System.arraycopy(w.ckpt, k * nL, w.hS, 0, nL);
-            recomputeChunk(io, bi, gi, c0, k * T, Math.min(l, k * T + T), reset, w);
+            recomputeChunk(io, bi, gi, c0, k * T, Math.min(l, k * T + T), reset, back, w);
             if (back) gateChunk(io, gr, bi, c0, k * T, Math.min(l, k * T + T), w);
             if (back) walkChunk(io, gr, sink, bi, gi, c0, k * T, Math.min(l, k * T + T), reset, w);
             else System.arraycopy(w.hS, 0, w.ckpt, (k + 1) * nL, nL);
@@ -139,11 +146,11 @@ public final class SelectiveScanSimdBackward {
     }
 
     /**
-     * Runs tokens [t0, t1) forward from w.hS (updated in place), keeping h_t in w.hist, exp(Δ'_t A)
-     * in w.decay, and Δ'_t, Δ'_t·u_t in w.dtS, w.dtuS. The only inlined vector exp of the backward.
+     * Runs tokens [t0, t1) forward from w.hS (updated in place), keeping (when {@code keep}) h_t
+     * in w.hist and exp(Δ'_t A) in w.decay, and Δ'_t, Δ'_t·u_t, softplus' in w.dtS, w.dtuS, w.sigS. The only inlined vector exp of the backward.
      */
     private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
-            Work w) {
+            boolean keep, Work w) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
         final float[] Bv = io.B, aS = w.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
@@ -168,8 +175,10 @@ public final class SelectiveScanSimdBackward {
                 FloatVector dA = VectorMath.exp(dt.mul(FloatVector.fromArray(F, aS, s * L)));
                 FloatVector h = dA.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
                 h.intoArray(hS, s * L);
-                h.intoArray(hist, j * nL + s * L);
-                dA.intoArray(decayS, j * nL + s * L);
+                if (keep) { // the checkpoint pass needs only the final state of the chunk
+                    h.intoArray(hist, j * nL + s * L);
+                    dA.intoArray(decayS, j * nL + s * L);
+                }
             }
         }
     }

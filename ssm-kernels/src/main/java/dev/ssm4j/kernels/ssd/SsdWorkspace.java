@@ -49,7 +49,7 @@ public final class SsdWorkspace {
 
     /** The buffers of one task: numbered slots that grow on demand (contents undefined). */
     static final class Task {
-        private final float[][] slots = new float[32][];
+        private final float[][] slots = new float[48][];
 
         float[] get(int slot, int size) {
             float[] f = slots[slot];

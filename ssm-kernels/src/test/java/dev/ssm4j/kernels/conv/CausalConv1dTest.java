@@ -15,8 +15,8 @@ class CausalConv1dTest {
     static final int OPTS = 32; // bias, silu, state, strided, varlen
 
     /**
-     * Option sets tried for one shape: all 32 on a few shapes, elsewhere none, all, and a rotating
-     * handful (every combination still meets every l, d and w), to keep the suite fast.
+     * Option sets tried for one shape: all 32 on a few shapes, elsewhere none, all, and two rotating
+     * ones (every combination still meets every l, d and w), to keep the suite fast.
      */
     static int[] optionSets(int l, int d, int w) {
         if ((l == 37 && d == 33 && w == 4) || (l == 7 && d == 17 && w == 3) || (l == 1 && d == 100 && w == 8)) {
@@ -25,7 +25,7 @@ class CausalConv1dTest {
             return all;
         }
         int h = l * 31 + d * 7 + w;
-        return new int[] {0, OPTS - 1, h % OPTS, (h * 5 + 3) % OPTS, (h * 11 + 7) % OPTS};
+        return new int[] {0, OPTS - 1, h % OPTS, (h * 5 + 3) % OPTS};
     }
 
     @Test
@@ -73,7 +73,7 @@ class CausalConv1dTest {
         SplittableRandom rng = new SplittableRandom(3);
         ForkJoinPool pool = Parallel.pool(2);
         try {
-            for (int o : new int[] {0, 7, 26, 31}) {
+            for (int o : new int[] {7, 26}) {           // bias+silu+state, silu+strided+packed
                 ConvCase k = new ConvCase(rng, 2, 37, 1000, 4, o);  // b·l·d ≥ 2^16: split into two tasks
                 float[][] one = k.forward(false, null), two = k.forward(false, pool);
                 assertArrayEquals(one[0], two[0], "y " + k.describe());
@@ -90,10 +90,10 @@ class CausalConv1dTest {
     }
 
     @Test
-    void dispatcherRunsTheSimdTwinByDefault() {
+    void dispatcherRunsTheConfiguredTwin() {
         ConvCase k = new ConvCase(new SplittableRandom(4), 1, 7, 17, 4, 3);
         float[] y = k.newY();
         CausalConv1d.forward(y, k.yOff, k.yStride, k.x, k.xOff, k.xStride, k.weight, k.biasV, k.silu, 1, 7, 17, 4, null);
-        assertArrayEquals(k.forward(false, null)[0], y);
+        assertArrayEquals(k.forward(dev.ssm4j.kernels.KernelConfig.FORCE_SCALAR, null)[0], y);
     }
 }

@@ -1,6 +1,7 @@
 package dev.ssm4j.kernels.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -254,6 +255,23 @@ class GemmTest {
         Gemm.sgemm(false, true, pr.m, pr.n, pr.k, 1f, pr.a, pr.aOff, pr.lda, pr.b, pr.bOff, pr.ldb, 0f, c, pr.cOff, pr.ldc, null);
         float[] expected = dev.ssm4j.kernels.KernelConfig.FORCE_SCALAR ? pr.runScalar() : pr.runSimd(null);
         assertArrayEquals(expected, c);
+    }
+
+    /** The decode path's transposing lane-sum tree equals the scalar pairwise tree bit for bit. */
+    @Test
+    void laneSumTreeMatchesPairwiseOrder() {
+        SplittableRandom rng = new SplittableRandom(10);
+        int l = GemmKernel.L;
+        for (int rep = 0; rep < 20; rep++) {
+            float[] part = TestArrays.uniform(rng, 3 + l * l, -1000, 1000);
+            float[] sums = new float[l], tmp = new float[Math.max(l, l * l / 2)];
+            GemmDots.reduce(part, 3, sums, tmp);
+            for (int r = 0; r < l; r++) {
+                float[] lanes = java.util.Arrays.copyOfRange(part, 3 + r * l, 3 + (r + 1) * l);
+                for (int w = l / 2; w >= 1; w >>= 1) for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
+                assertEquals(Float.floatToIntBits(lanes[0]), Float.floatToIntBits(sums[r]), "row " + r);
+            }
+        }
     }
 
     // ---- batched -----------------------------------------------------------------------------------

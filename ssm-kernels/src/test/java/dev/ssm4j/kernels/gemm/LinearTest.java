@@ -174,6 +174,31 @@ class LinearTest {
     }
 
     @Test
+    void rowStridesOfXAndY() {
+        // y is a column block of a wider buffer (ldy > n), x a column block of another (ldx > k).
+        SplittableRandom rng = new SplittableRandom(15);
+        int n = 21, k = 35, ldx = 50, ldy = 40;
+        float[] w = TestArrays.uniform(rng, n * k, -1, 1);
+        byte[] raw = bytes(w, n, k, k, WeightMatrix.Format.BF16, 0);
+        float[] bias = TestArrays.uniform(rng, n, -1, 1);
+        for (WeightMatrix wm : new WeightMatrix[] {WeightMatrix.of(w, 0, n, k), WeightMatrix.bf16(MemorySegment.ofArray(raw), 0, n, k)}) {
+            for (int m : new int[] {1, 7, 19}) {
+                float[] x = TestArrays.uniform(rng, 5 + m * ldx, -1, 1);
+                float[] y = new float[3 + m * ldy], yScalar = new float[y.length];
+                java.util.Arrays.fill(y, 42f);
+                java.util.Arrays.fill(yScalar, 42f);
+                Gemm.linear(y, 3, ldy, x, 5, ldx, m, k, wm, bias, pool2);
+                GemmScalar.linear(yScalar, 3, ldy, x, 5, ldx, m, k, wm, bias);
+                TestArrays.assertClose(wm + " m=" + m, yScalar, y, 1e-5, 1e-5);
+                for (int i = 0; i < y.length; i++) {
+                    int rel = i - 3;
+                    if (rel < 0 || rel % ldy >= n || rel / ldy >= m) assertEquals(42f, y[i], "outside y at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void linearMatchesSgemmWithTransposedB() {
         SplittableRandom rng = new SplittableRandom(14);
         int n = 50, k = 70;
@@ -222,6 +247,9 @@ class LinearTest {
         assertIae("need byteSize >= 52", () -> WeightMatrix.f32(MemorySegment.ofArray(new byte[51]), 4, 3, 4));
         assertIae("rowStride must be >= max(1, cols) = 4", () -> WeightMatrix.of(new float[12], 0, 3, 4, 3));
         assertIae("rows [2, 2+2)", () -> w.rows(2, 2));
+        assertIae("ldx must be >= 4", () -> Gemm.linear(new float[6], 0, 3, new float[8], 0, 3, 2, 4, w, null, null));
+        assertIae("ldy must be >= 3", () -> Gemm.linear(new float[6], 0, 2, new float[8], 0, 4, 2, 4, w, null, null));
+        assertIae("w is null", () -> GemmScalar.linear(new float[6], 0, new float[8], 0, 2, 4, null, null));
         float[] shared = new float[20];
         assertIae("overlap", () -> Gemm.linear(shared, 4, shared, 0, 2, 4, w, null, null));
     }

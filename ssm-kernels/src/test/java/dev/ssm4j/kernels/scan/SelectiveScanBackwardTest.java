@@ -186,6 +186,23 @@ class SelectiveScanBackwardTest {
         }
     }
 
+    /** The SIMD backward from the forward's checkpoints equals the one that recreates them. */
+    @Test
+    void backwardFromCheckpointsEqualsWithout() {
+        int T = ScanSpec.CHECKPOINT_TOKENS;
+        for (int opts : new int[] {ALL, ALL & ~H0 & ~STRIDED}) {
+            ScanCase k = new ScanCase(71, 2, 2 * T + 9, 2 * 17, 16, 2, opts, new int[] {0, T, T + 4, 2 * T + 9});
+            float[] dy = randomDy(k, 11), dhT = randomDhT(k, 12);
+            Grads plain = backward(k, true, pool, dy, dhT, null);
+            Grads fromCk = new Grads(k, dy, dhT, null);
+            float[] ck = new float[k.spec.checkpointFloats()];
+            ScanTensors io = k.bind(new float[k.yLength()], k.has(FINAL) ? new float[k.stateLength()] : null).checkpoints(ck, 0);
+            SelectiveScanSimd.forward(io, pool);
+            SelectiveScanSimdBackward.backward(io, fromCk.gr, pool);
+            compareGrads("from checkpoints opts=" + opts, k, plain, fromCk, 1e-6);
+        }
+    }
+
     /**
      * Backward of [0, k) and [k, l) chained through dFinalState / dh0 equals the backward of [0, l):
      * per-token gradients match, parameter gradients are the sums of the two halves.

@@ -211,6 +211,43 @@ class SelectiveScanForwardTest {
         }
     }
 
+    /**
+     * Checkpoints: scalar and SIMD write the same ones; checkpoint 0 is h0 and checkpoint k is the
+     * final state of a scan over the first 32·k tokens.
+     */
+    @Test
+    void checkpointsAreTheStatesAtChunkStarts() {
+        int T = ScanSpec.CHECKPOINT_TOKENS, l = 3 * T + 5, d = 19, n = 7;
+        ScanCase k = new ScanCase(61, 2, l, d, n, 1, ALL & ~STRIDED, new int[] {0, T, T + 3, l});
+        float[][] cks = new float[2][];
+        for (boolean simd : new boolean[] {false, true}) {
+            float[] ck = new float[3 + k.spec.checkpointFloats()];
+            ScanTensors io = k.bind(new float[k.yLength()], new float[k.stateLength()]).checkpoints(ck, 3);
+            if (simd) SelectiveScanSimd.forward(io, pool);
+            else SelectiveScanScalar.forward(io, pool);
+            cks[simd ? 1 : 0] = ck;
+        }
+        TestArrays.assertClose("checkpoints simd vs scalar", cks[0], cks[1], 1e-5, 1e-5);
+        int per = k.spec.checkpointsPerRow();
+        assertEquals(4, per);
+        for (int j = 1; j < per; j++) {
+            ScanCase part = new ScanCase(61, 2, j * T, d, n, 1, ALL & ~STRIDED, j > 1 ? new int[] {0, T, T + 3, j * T} : null);
+            copyTokens(k, part, 0, j * T);
+            float[] hT = new float[part.stateLength()];
+            SelectiveScanScalar.forward(part.bind(new float[part.yLength()], hT), null);
+            for (int bi = 0; bi < 2; bi++) {
+                for (int i = 0; i < d * n; i++) {
+                    assertEquals(hT[bi * d * n + i], cks[0][3 + (bi * per + j) * d * n + i], 1e-5, "checkpoint " + j);
+                }
+            }
+        }
+        for (int bi = 0; bi < 2; bi++) {
+            for (int i = 0; i < d * n; i++) assertEquals(k.h0Arr[bi * d * n + i], cks[1][3 + bi * per * d * n + i]);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> new ScanTensors(k.spec).checkpoints(new float[10], 0));
+        assertTrue(e.getMessage().startsWith("checkpoints:") && e.getMessage().contains("(2, 4, 19, 7)"), e.getMessage());
+    }
+
     @Test
     void dispatcherRuns() {
         ScanCase k = new ScanCase(9, 1, 7, 5, 3, 1, ALL, null);

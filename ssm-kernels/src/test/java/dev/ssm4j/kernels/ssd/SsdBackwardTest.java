@@ -90,11 +90,42 @@ class SsdBackwardTest {
             "2, 9, 4, 2, 1, 18, 3, 27",
             "1, 37, 2, 3, 1, 4, 16, 45",
             "1, 23, 2, 33, 2, 2, 64, 54",
+            "1, 21, 2, 16, 1, 9, 8, 31",
+            "2, 13, 2, 32, 2, 3, 4, 60",
+            "1, 70, 2, 16, 1, 8, 32, 23",
     })
     void matchesFiniteDifferences(int b, int l, int h, int p, int g, int n, int q, int opts) {
         SsdCase c = new SsdCase(97L * l + q, b, l, h, p, g, n, q, (opts & 1) != 0, (opts & 2) != 0,
                 (opts & 4) != 0, (opts & 8) != 0, (opts & 16) != 0, (opts & 32) != 0);
         check(c, 5L * l + h, (opts & 1) != 0 || (opts & 16) != 0, BACKWARDS);
+    }
+
+    /** Larger shapes (n = 128, p = 64, several chunks): the SIMD backward against the scalar one. */
+    @ParameterizedTest(name = "b={0} l={1} h={2} p={3} g={4} n={5} Q={6} opts={7}")
+    @CsvSource({
+            "1, 200, 2, 16, 2, 128, 64, 63",
+            "2, 37, 4, 64, 1, 32, 16, 21",
+            "1, 130, 3, 5, 3, 17, 64, 46",
+    })
+    void simdMatchesScalarOnLargerShapes(int b, int l, int h, int p, int g, int n, int q, int opts) {
+        SsdCase c = new SsdCase(3L * l + n, b, l, h, p, g, n, q, (opts & 1) != 0, (opts & 2) != 0,
+                (opts & 4) != 0, (opts & 8) != 0, (opts & 16) != 0, (opts & 32) != 0);
+        SplittableRandom rng = new SplittableRandom(l);
+        float[] dy = TestArrays.normal(rng, b * l * h * p, 1.0);
+        float[] dfin = TestArrays.normal(rng, b * h * p * n, 1.0);
+        SsdCase.Grads ref = c.backward(Ssd.Impl.SCALAR, dy, dfin, null, null);
+        for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
+            SsdCase.Grads g2 = c.backward(Ssd.Impl.CHUNKED, dy, dfin, new SsdWorkspace(), pool);
+            String w = "CHUNKED" + (pool == null ? " " : " 2 threads ");
+            assertGrad(w + "dx", TestArrays.toDouble(ref.dx()), g2.dx());
+            assertGrad(w + "ddt", TestArrays.toDouble(ref.ddt()), g2.ddt());
+            assertGrad(w + "dA", TestArrays.toDouble(ref.dA()), g2.dA());
+            assertGrad(w + "dB", TestArrays.toDouble(ref.dB()), g2.dB());
+            assertGrad(w + "dC", TestArrays.toDouble(ref.dC()), g2.dC());
+            assertGrad(w + "dD", TestArrays.toDouble(ref.dD()), g2.dD());
+            assertGrad(w + "dDtBias", TestArrays.toDouble(ref.dDtBias()), g2.dDtBias());
+            assertGrad(w + "dh0", TestArrays.toDouble(ref.dh0()), g2.dh0());
+        }
     }
 
     @Test

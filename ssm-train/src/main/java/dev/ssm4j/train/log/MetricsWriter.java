@@ -35,7 +35,7 @@ public final class MetricsWriter implements Closeable {
                 StandardOpenOption.WRITE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
     }
 
-    /** Writes to an open writer (not closed by {@link #close()} if it is System.out's). */
+    /** Writes to an open writer; {@link #close()} closes it. */
     public MetricsWriter(Writer out) {
         this.out = out instanceof BufferedWriter ? out : new BufferedWriter(out);
     }

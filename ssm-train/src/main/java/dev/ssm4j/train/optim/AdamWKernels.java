@@ -23,7 +23,10 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>The loop streams four arrays (p, g, m, v: 16 bytes read + 12 written per element), so it is
  * memory-bound for large stores; the SIMD twin exists because the JIT does not reliably vectorise
- * the scalar loop with its sqrt, division and fma.
+ * the scalar loop with its sqrt, division and fma. Measured (AVX-512, one thread, best of 40 steps
+ * after 30 warm-up steps, shared machine): 101k parameters (in cache) SIMD 0.21–0.25 ns/param,
+ * scalar 1.9–6.3 ns/param (not vectorised in those runs); 1M: SIMD 0.27, scalar 0.23–0.43;
+ * 10M (memory-bound): both ≈ 0.56 ns/param.
  */
 final class AdamWKernels {
     private AdamWKernels() {}

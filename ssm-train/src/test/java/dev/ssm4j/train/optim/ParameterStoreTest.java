@@ -97,6 +97,18 @@ class ParameterStoreTest {
     }
 
     @Test
+    void mambaGroupingIsTheRuleOfTheModelGoldens() throws java.io.IOException {
+        for (String model : new String[] {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"}) {
+            try (var in = ParameterStoreTest.class.getResourceAsStream("/golden/" + model + "/adamw.json")) {
+                assertTrue(in != null, "missing golden " + model);
+                var json = dev.ssm4j.train.log.MiniJson.object(dev.ssm4j.train.log.MiniJson.parse(
+                        new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)), model);
+                assertEquals(json.get("no_weight_decay_suffixes"), MambaGrouping.NO_DECAY_SUFFIXES, model);
+            }
+        }
+    }
+
+    @Test
     void customGroupingAndLrScale() {
         ParameterStore s = ParameterStore.builder(n -> n.startsWith("emb") ? "embed" : "rest")
                 .add("emb", 3).add("w", 2).addGrouped("x", "rest", 1).build();

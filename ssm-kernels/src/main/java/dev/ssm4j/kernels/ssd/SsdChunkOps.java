@@ -1,0 +1,166 @@
+package dev.ssm4j.kernels.ssd;
+
+import dev.ssm4j.kernels.KernelConfig;
+import dev.ssm4j.kernels.Parallel;
+import dev.ssm4j.kernels.VectorMath;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Pieces shared by the SIMD chunked forward and backward: how the work is split into tasks, the
+ * per-chunk Δ, the decay matrix, packing and the state transposes.
+ *
+ * <h2>Internal layouts</h2>
+ * Inside the chunked kernels a head's state is kept transposed, Sᵀ (n, pp) with pp = p rounded up
+ * to the vector length (zero padding), so that every product that updates or reads it is
+ * vectorised along p; the public (b, h, p, n) layout is converted at the start and the end of a
+ * sequence only. Chunk operands are packed into (Q, pp) or (n, Qp) rows with zero padding, so
+ * the micro-kernels of {@link SsdGemm} never see a ragged edge.
+ */
+final class SsdChunkOps {
+    private SsdChunkOps() {}
+
+    static final VectorSpecies<Float> F = KernelConfig.F;
+    static final int L = KernelConfig.LANES;
+
+    static int roundUp(int v) {
+        return (v + L - 1) / L * L;
+    }
+
+    // ---- work split ---------------------------------------------------------------------------
+
+    /**
+     * Tasks are (batch row, group, slice of the group's heads): a task shares C·Bᵀ between its
+     * heads, and in the backward it alone writes the dB, dC rows of its (row, group) — unless the
+     * group's heads are sliced to give every thread work (b·g &lt; threads), in which case slice 0
+     * writes them and the other slices add theirs afterwards in a fixed order.
+     */
+    static int slices(SsdProblem q, ForkJoinPool pool) {
+        int threads = Parallel.threads(pool), rowsGroups = q.b * q.g;
+        if (rowsGroups >= threads) return 1;
+        return Math.min(q.hpg, (threads + rowsGroups - 1) / rowsGroups);
+    }
+
+    /** First head of slice {@code s} of group {@code gi} when the group's heads are cut in {@code slices}. */
+    static int sliceStart(SsdProblem q, int gi, int s, int slices) {
+        return gi * q.hpg + (int) ((long) q.hpg * s / slices);
+    }
+
+    // ---- Δ ------------------------------------------------------------------------------------
+
+    /**
+     * Δ and Δ·A of head hh for the tokens [c0, c0 + len) of row bi into delta[0..len) and
+     * dtA[0..len), the raw dt + bias into raw; lanes [len, roundUp(len)) are set to 0.
+     */
+    static void chunkDt(SsdProblem q, int bi, int hh, int c0, int len, float[] raw, float[] delta, float[] dtA) {
+        float bias = q.dtBias == null ? 0f : q.dtBias[hh], a = q.a[hh];
+        int at = q.dtAt(bi, c0, hh), lp = roundUp(len);
+        for (int j = 0; j < len; j++) raw[j] = q.dt[at + j * q.dtS] + bias;
+        Arrays.fill(raw, len, lp, 0f);
+        for (int v = 0; v < lp; v += L) {
+            FloatVector r = FloatVector.fromArray(F, raw, v);
+            FloatVector d = q.softplus ? VectorMath.softplus(r) : r;
+            if (q.clamp) d = d.max(q.dtMin).min(q.dtMax);
+            d.intoArray(delta, v);
+            d.mul(a).intoArray(dtA, v);
+        }
+        Arrays.fill(delta, len, lp, 0f);
+        Arrays.fill(dtA, len, lp, 0f);
+    }
+
+    /** cum_i = Σ_{k≤i} dtA_k into cum, exp(cum_i) into expCum (lanes past len: cum 0, exp 1, unused). */
+    static float cumulate(float[] dtA, int len, float[] cum, float[] expCum) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) cum[i] = s += dtA[i];
+        int lp = roundUp(len);
+        Arrays.fill(cum, len, lp, 0f);
+        for (int v = 0; v < lp; v += L) VectorMath.exp(FloatVector.fromArray(F, cum, v)).intoArray(expCum, v);
+        return s;
+    }
+
+    // ---- decay matrix ---------------------------------------------------------------------------
+
+    /** decay_j = exp(dtA_j) for j &lt; len (lanes past len: 1, unused). */
+    static void decays(float[] dtA, int len, float[] decay) {
+        for (int v = 0; v < roundUp(len); v += L) VectorMath.exp(FloatVector.fromArray(F, dtA, v)).intoArray(decay, v);
+    }
+
+    private static final float FLUSH = 1e-30f;
+
+    /**
+     * The decay matrix L[i][j] = exp(seg(i, j)) = Π_{j<k≤i} decay_k (1 on the diagonal, 0 above)
+     * and M[i][j] = CB[i][j] · L[i][j] · Δ_j, rows i &lt; len (columns up to roundUp(len)), row
+     * stride ld. With {@code e} non-null, L itself is
+     * stored there too.
+     *
+     * <p>L is built as a running product of one row: row i = row i−1 · decay_i, then lane i set
+     * to 1. That is the segment sum of the paper exponentiated term by term: every factor is
+     * exp(Δ·A) ≤ 1 (for A ≤ 0), so no exponent is ever large and positive and no difference of
+     * large cumulative sums is taken; the relative error grows by at most one rounding per factor
+     * (≤ Q·2⁻²⁴), and it costs one multiply per element instead of one exp. Entries below 1e−30 are
+     * flushed to 0 so that strong decay never leaves slow subnormal numbers behind. On return
+     * {@code row} holds L[len−1][·], the weights of the chunk's tokens in its final state.
+     */
+    static void decayMatrix(float[] m, float[] cb, int ld, float[] e, float[] row, float[] decay, float[] delta,
+                            int len) {
+        int lp = roundUp(len);
+        Arrays.fill(row, 0, lp, 0f);
+        for (int i = 0; i < len; i++) {
+            int end = (i / L + 1) * L;
+            FloatVector di = FloatVector.broadcast(F, decay[i]);
+            for (int v = 0; v < end; v += L) {
+                FloatVector r = FloatVector.fromArray(F, row, v).mul(di);
+                r.blend(0f, r.lt(FLUSH)).intoArray(row, v);
+            }
+            row[i] = 1f;
+            int at = i * ld;
+            for (int v = 0; v < end; v += L) {
+                FloatVector ev = FloatVector.fromArray(F, row, v);
+                if (e != null) ev.intoArray(e, at + v);
+                FloatVector.fromArray(F, cb, at + v).mul(ev).mul(FloatVector.fromArray(F, delta, v)).intoArray(m, at + v);
+            }
+            Arrays.fill(m, at + end, at + lp, 0f); // so that row blocks of any height may read past the diagonal
+            if (e != null) Arrays.fill(e, at + end, at + lp, 0f);
+        }
+    }
+
+    /** w_j = L[len−1][j] · Δ_j: the weight of token j in the chunk's state (0 past len). */
+    static void stateWeights(float[] lastRow, float[] delta, int len, float[] w) {
+        for (int v = 0; v < roundUp(len); v += L) {
+            FloatVector.fromArray(F, lastRow, v).mul(FloatVector.fromArray(F, delta, v)).intoArray(w, v);
+        }
+    }
+
+    // ---- packing ------------------------------------------------------------------------------
+
+    /** rows [0, len) of a (·, width) strided tensor into dst (len, ld), zero-padded to ld. */
+    static void packRows(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
+        for (int j = 0; j < len; j++) {
+            System.arraycopy(src, off + j * stride, dst, j * ld, width);
+            Arrays.fill(dst, j * ld + width, j * ld + ld, 0f);
+        }
+    }
+
+    /** Transpose: dst[k][j] = src[off + j·stride + k] for k &lt; width, j &lt; len; columns [len, lp) zeroed. */
+    static void packTransposed(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
+        SsdTranspose.transpose(src, off, stride, width, len, dst, ld);
+    }
+
+    /** Public (p, n) state at src[off] → internal Sᵀ (n, pp) at dst[dOff], zero padding. */
+    static void stateIn(float[] src, int off, int p, int n, float[] dst, int dOff, int pp) {
+        SsdTranspose.transpose(src, off, n, n, p, dst, dOff, pp);
+    }
+
+    /** Internal Sᵀ (n, pp) → public (p, n), written (add = false) or added. */
+    static void stateOut(float[] src, int sOff, int pp, int p, int n, float[] dst, int off, boolean add) {
+        for (int r = 0; r < p; r++) {
+            int row = off + r * n;
+            for (int k = 0; k < n; k++) {
+                float v = src[sOff + k * pp + r];
+                dst[row + k] = add ? dst[row + k] + v : v;
+            }
+        }
+    }
+}
