@@ -56,7 +56,7 @@ public final class Ssd {
      * From this many tokens per row on, {@link Impl#AUTO} uses the chunked forward; below it the
      * SIMD recurrence (measured crossover, docs/benchmarks.md).
      */
-    public static final int CHUNKED_MIN_LENGTH = 32;
+    public static final int CHUNKED_MIN_LENGTH = 16;
 
     // ---- forward ------------------------------------------------------------------------------
 

@@ -135,6 +135,43 @@ final class SsdChunkOps {
 
     // ---- packing ------------------------------------------------------------------------------
 
+    /**
+     * Heads [hA, hB) of tokens [0, len) of a token-major (·, h, p) tensor whose token rows start at
+     * src[off + j·stride] into dst (heads, Q, pp) — head k's rows at (k·Q + j)·pp, zero-padded. One
+     * pass along each token row, so the caller's memory is read sequentially (the hardware
+     * prefetcher follows it) rather than one head slice (p floats) per 6 KB row at a time.
+     */
+    static void packHeads(float[] src, int off, int stride, int hA, int hB, int p, int len, float[] dst, int q, int pp) {
+        for (int j = 0; j < len; j++) {
+            int s = off + j * stride + hA * p;
+            for (int k = 0; k < hB - hA; k++) {
+                int d = (k * q + j) * pp;
+                System.arraycopy(src, s + k * p, dst, d, p);
+                if (pp > p) Arrays.fill(dst, d + p, d + pp, 0f);
+            }
+        }
+    }
+
+    /** The inverse of {@link #packHeads} for the p real columns: written ({@code add} false) or added. */
+    static void unpackHeads(float[] src, int q, int pp, int hA, int hB, int p, int len, float[] dst, int off, int stride,
+                            boolean add) {
+        for (int j = 0; j < len; j++) {
+            int d = off + j * stride + hA * p;
+            for (int k = 0; k < hB - hA; k++) {
+                int s = (k * q + j) * pp;
+                if (!add) {
+                    System.arraycopy(src, s, dst, d + k * p, p);
+                } else {
+                    int dk = d + k * p, r = 0;
+                    for (int pv = F.loopBound(p); r < pv; r += L) {
+                        FloatVector.fromArray(F, dst, dk + r).add(FloatVector.fromArray(F, src, s + r)).intoArray(dst, dk + r);
+                    }
+                    for (; r < p; r++) dst[dk + r] += src[s + r];
+                }
+            }
+        }
+    }
+
     /** rows [0, len) of a (·, width) strided tensor into dst (len, ld), zero-padded to ld. */
     static void packRows(float[] src, int off, int stride, int width, int len, float[] dst, int ld) {
         for (int j = 0; j < len; j++) {
@@ -155,12 +192,13 @@ final class SsdChunkOps {
 
     /** Internal Sᵀ (n, pp) → public (p, n), written (add = false) or added. */
     static void stateOut(float[] src, int sOff, int pp, int p, int n, float[] dst, int off, boolean add) {
+        if (!add) {
+            SsdTranspose.transpose(src, sOff, pp, p, n, dst, off, n, false);
+            return;
+        }
         for (int r = 0; r < p; r++) {
             int row = off + r * n;
-            for (int k = 0; k < n; k++) {
-                float v = src[sOff + k * pp + r];
-                dst[row + k] = add ? dst[row + k] + v : v;
-            }
+            for (int k = 0; k < n; k++) dst[row + k] += src[sOff + k * pp + r];
         }
     }
 }

@@ -63,8 +63,8 @@ final class SsdChunked {
         float[] cb = t.get(CB, q.q * qp);               // (Q, Qp): C·Bᵀ
         float[] m = t.get(M, q.q * qp);                 // (Q, Qp): CB ∘ L ∘ Δ_j
         float[] row = t.get(ROW, qp);                   // (Qp): running row of L
-        float[] xp = t.get(XP, q.q * pp);               // (Q, pp): x of the chunk, zero-padded
-        float[] yb = t.get(YB, q.q * pp);               // (Q, pp): y of the chunk before the copy-out
+        float[] xall = t.get(XP, heads * q.q * pp);     // (heads, Q, pp): x of the chunk, zero-padded
+        float[] yall = t.get(YB, heads * q.q * pp);     // (heads, Q, pp): y of the chunk before the copy-out
         float[] xw = t.get(XW, q.q * pp);               // (Q, pp): w_j·x_j
         float[] raw = t.get(RAW, qp), delta = t.get(DELTA, qp), dtA = t.get(DTA, qp), decay = t.get(DECAY, qp);
         float[] cum = t.get(CUM, qp), ecum = t.get(ECUM, qp), w = t.get(W, qp);
@@ -85,6 +85,10 @@ final class SsdChunked {
                 // upper triangle with narrower ones, and it is shared by all heads of the task
                 SsdChunkOps.packTransposed(q.bm, q.bAt(bi, c0, gi), q.bS, n, len, bt, qp);
                 int cAt = q.cAt(bi, c0, gi);
+                // x of every head of the task into dense (len, pp) blocks: the caller's rows are h·p floats
+                // apart, and as the streamed operand of the products below such a stride maps the rows
+                // to few L1 sets; y likewise goes through dense blocks and is written out per token row
+                SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, xall, q.q, pp);
                 SsdGemm.mm(cb, 0, qp, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, bt, 0, qp, len, lp, 0, n);
                 for (int hh = hA; hh < hB; hh++) {
                     int so = (hh - hA) * sz;
@@ -93,33 +97,30 @@ final class SsdChunked {
                     float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
                     SsdChunkOps.decays(dtA, len, decay);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
-                    // x into a dense (len, pp) copy: the caller's rows are h·p floats apart, and as the
-                    // streamed operand of the products below such a large power-of-two-ish stride maps
-                    // every row to the same few L1 sets; y likewise goes through a dense buffer
-                    SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, xp, pp);
+                    int xo = (hh - hA) * q.q * pp; // this head's block of xall and yall
                     // Y = D·x + exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks)
                     //   + M · X                       (the diagonal block), by blocks of 4 rows (causal)
                     boolean fromState = !zero[hh - hA];
                     if (fromState) {
                         scaleC(q.cm, cAt, q.cS, n, ecum, len, cs);
-                        SsdGemm.mm(yb, 0, pp, dSkip, xp, 0, pp, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
+                        SsdGemm.mm(yall, xo, pp, dSkip, xall, xo, pp, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
                     }
                     for (int r0 = 0; r0 < len; r0 += CAUSAL_ROWS) {
                         int rows = Math.min(CAUSAL_ROWS, len - r0);
-                        SsdGemm.mm(yb, r0 * pp, pp, fromState ? 1f : dSkip, fromState ? yb : xp, r0 * pp, pp,
-                                m, r0 * qp, qp, 1, xp, 0, pp, rows, pp, 0, r0 + rows);
+                        SsdGemm.mm(yall, xo + r0 * pp, pp, fromState ? 1f : dSkip, fromState ? yall : xall,
+                                xo + r0 * pp, pp, m, r0 * qp, qp, 1, xall, xo, pp, rows, pp, 0, r0 + rows);
                     }
-                    copyOut(q, bi, hh, c0, len, yb, pp);
                     if (needState) {
                         // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j
                         SsdChunkOps.stateWeights(row, delta, len, w);
-                        scaleRows(xp, 0, pp, w, len, pp, xw);
+                        scaleRows(xall, xo, pp, w, len, pp, xw);
                         float keep = zero[hh - hA] ? 0f : (float) Math.exp(total);
                         SsdGemm.mm(states, so, pp, keep, states, so, pp, bt, 0, qp, 1, xw, 0, pp,
                                 n, pp, 0, len);
                         zero[hh - hA] = false;
                     }
                 }
+                SsdChunkOps.unpackHeads(yall, q.q, pp, hA, hB, p, len, q.y, q.yAt(bi, c0, 0), q.yS, false);
             }
             if (lastSeq && q.fin != null) {
                 for (int hh = hA; hh < hB; hh++) {
@@ -150,10 +151,5 @@ final class SsdChunked {
             for (; k < nv; k += L) FloatVector.fromArray(SsdChunkOps.F, c, src + k).mul(si).intoArray(dst, d + k);
             for (; k < n; k++) dst[d + k] = si * c[src + k];
         }
-    }
-
-    /** The p real columns of the packed y rows to the caller's y. */
-    private static void copyOut(SsdProblem q, int bi, int hh, int c0, int len, float[] yb, int pp) {
-        for (int i = 0; i < len; i++) System.arraycopy(yb, i * pp, q.y, q.yAt(bi, c0 + i, hh), q.p);
     }
 }

@@ -45,7 +45,7 @@ final class SsdChunkedBackward {
     private static final int CKPT = 0, DS = 1, BT = 2, CT = 3, CB = 4, DCB = 5, DCBT = 6, DCT = 7, DBT = 8, E = 9, M = 10,
             DM = 11, ROW = 12, XP = 13, DYP = 14, DYS = 15, XPT = 16, XWT = 17, DYST = 18, U = 19, DXA = 20, DCOFF = 21,
             RAW = 22, DELTA = 23, DTA = 24, DECAY = 25, CUM = 26, ECUM = 27, W = 28, DDELTA = 29, COLT = 30, COLSEG = 31,
-            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36;
+            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36, DXO = 37;
     // shared (call-wide) slots
     private static final int HEAD_SUMS = 0, PRIVATE_DB = 1, PRIVATE_DC = 2;
 
@@ -69,7 +69,7 @@ final class SsdChunkedBackward {
                             ? new Sink(q.dbm, q.dbAt(bi, 0, gi), q.dbS, q.dcm, q.dcAt(bi, 0, gi), q.dcS)
                             : new Sink(privB, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n,
                                     privC, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n);
-                    unit(q, new Buffers(q, t), sink, sums, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices),
+                    unit(q, new Buffers(q, t, SsdChunkOps.sliceStart(q, gi, s + 1, slices) - SsdChunkOps.sliceStart(q, gi, s, slices)), sink, sums, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices),
                             SsdChunkOps.sliceStart(q, gi, s + 1, slices));
                 }
             } finally {
@@ -109,11 +109,11 @@ final class SsdChunkedBackward {
 
     /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
     private static final class Buffers {
-        final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dys, xpT, xwT, dysT, u, dxa, dcoff;
+        final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
         final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
 
-        Buffers(SsdProblem q, SsdWorkspace.Task t) {
+        Buffers(SsdProblem q, SsdWorkspace.Task t, int heads) {
             this.t = t;
             int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), qq = q.q * qp;
             bt = t.get(BT, n * qp);       // (n, Qp) Bᵀ of the chunk
@@ -127,8 +127,9 @@ final class SsdChunkedBackward {
             m = t.get(M, qq);             // (Q, Qp) M = CB ∘ L ∘ Δ_j
             dm = t.get(DM, qq);           // (Q, Qp) dM = dY·Xᵀ
             row = t.get(ROW, qp);
-            xp = t.get(XP, q.q * pp);     // (Q, pp) packed x
-            dyp = t.get(DYP, q.q * pp);   // (Q, pp) packed dy
+            xp = t.get(XP, heads * q.q * pp);   // (heads, Q, pp) x of the chunk, per head
+            dyp = t.get(DYP, heads * q.q * pp); // (heads, Q, pp) dy of the chunk
+            dxo = t.get(DXO, heads * q.q * pp); // (heads, Q, pp) dx of the chunk, added out per token row
             dys = t.get(DYS, q.q * pp);   // (Q, pp) e^cum_i · dY_i
             xpT = t.get(XPT, pp * qp);    // (pp, Qp) Xᵀ
             xwT = t.get(XWT, pp * qp);    // (pp, Qp) (w ∘ X)ᵀ
@@ -155,11 +156,29 @@ final class SsdChunkedBackward {
     }
 
     /** Heads [hA, hB) of group gi, batch row bi. */
+    /**
+     * Floats of chunk-start states a task keeps at most (8 M floats = 32 MB, all 24 heads of a
+     * 2048-token row): beyond it heads are processed in blocks that fit, each block redoing the
+     * group-level C·Bᵀ and dCB products (linear, so the blocks' dB and dC simply add up in the sink).
+     * Measured at l = 2048, h = 24: blocks of 8 heads cost 10 %, of 1 head 55 % more time.
+     * Not final only so that a test can make it small.
+     */
+    static long checkpointBudget = 8L << 20;
+
     private static void unit(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB) {
-        int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
         int[] cut = q.bounds(bi);
         int maxChunks = 0;
         for (int s = 0; s + 1 < cut.length; s++) maxChunks = Math.max(maxChunks, (cut[s + 1] - cut[s] + q.q - 1) / q.q);
+        long perHead = (long) maxChunks * q.n * roundUp(q.p);
+        int block = (int) Math.max(1, Math.min(hB - hA, checkpointBudget / Math.max(1, perHead)));
+        for (int h0 = hA; h0 < hB; h0 += block) {
+            headBlock(q, bf, sink, sums, bi, gi, h0, Math.min(hB, h0 + block), cut, maxChunks);
+        }
+    }
+
+    private static void headBlock(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB,
+                                  int[] cut, int maxChunks) {
+        int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
         float[] ckpt = bf.t.get(CKPT, heads * maxChunks * sz); // (heads, chunks, n, pp): Sᵀ at each chunk start
         float[] ds = bf.t.get(DS, heads * sz);                  // (heads, n, pp): dSᵀ
         boolean[] dsZero = new boolean[heads];
@@ -183,13 +202,16 @@ final class SsdChunkedBackward {
                     Arrays.fill(bf.dCT, k * qp, k * qp + lp, 0f);
                     Arrays.fill(bf.dBT, k * qp, k * qp + lp, 0f);
                 }
+                SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, q.p, len, bf.xp, q.q, pp);
+                SsdChunkOps.packHeads(q.dy, q.dyAt(bi, c0, 0), q.dyS, hA, hB, q.p, len, bf.dyp, q.q, pp);
                 for (int hh = hA; hh < hB; hh++) {
                     int k = hh - hA;
                     boolean prevZero = c == 0 && startZero;
-                    headChunk(q, bf, sums, bi, gi, hh, c0, len, ckpt, ((k * maxChunks) + c) * sz, prevZero, ds, k * sz,
-                            dsZero[k]);
+                    headChunk(q, bf, sums, bi, gi, hh, c0, len, k * q.q * pp, ckpt, ((k * maxChunks) + c) * sz, prevZero,
+                            ds, k * sz, dsZero[k]);
                     dsZero[k] = false;
                 }
+                SsdChunkOps.unpackHeads(bf.dxo, q.q, pp, hA, hB, q.p, len, q.dx, q.dxAt(bi, c0, 0), q.dxS, true);
                 // group level: dC += dCB·B, dB += dCBᵀ·C, then the transposed chunk rows into the sink
                 SsdTranspose.transpose(bf.dcb, 0, qp, len, len, bf.dcbT, qp);
                 SsdGemm.mm(bf.dCT, 0, qp, 1f, bf.dCT, 0, qp, bf.bt, 0, qp, 1, bf.dcbT, 0, qp, n, lp, 0, len);
@@ -224,6 +246,7 @@ final class SsdChunkedBackward {
         for (int c = 0; c + 1 < chunks; c++) {
             int c0 = t0 + c * q.q, len = Math.min(q.q, t1 - c0);
             SsdChunkOps.packTransposed(q.bm, q.bAt(bi, c0, gi), q.bS, n, len, bf.bt, qp);
+            SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, bf.xp, q.q, pp);
             for (int hh = hA; hh < hB; hh++) {
                 int at = ((hh - hA) * maxChunks + c) * sz;
                 SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
@@ -234,15 +257,14 @@ final class SsdChunkedBackward {
                     keep *= bf.decay[j];
                 }
                 if (c == 0 && startZero) keep = 0f;
-                SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, bf.xp, pp);
-                SsdChunked.scaleRows(bf.xp, 0, pp, bf.w, len, pp, bf.xw);
+                SsdChunked.scaleRows(bf.xp, (hh - hA) * q.q * pp, pp, bf.w, len, pp, bf.xw);
                 SsdGemm.mm(ckpt, at + sz, pp, keep, ckpt, at, pp, bf.bt, 0, qp, 1, bf.xw, 0, pp, n, pp, 0, len);
             }
         }
     }
 
     /** Chunk [c0, c0+len) of head hh: every gradient except the group-level dCB products. */
-    private static void headChunk(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hh, int c0, int len,
+    private static void headChunk(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hh, int c0, int len, int ho,
                                   float[] ckpt, int sAt, boolean prevZero, float[] ds, int dsAt, boolean dsZero) {
         int p = q.p, n = q.n, pp = roundUp(p), qp = roundUp(q.q), lp = roundUp(len), sz = n * pp;
         float a = q.a[hh], dSkip = q.d == null ? 0f : q.d[hh];
@@ -253,11 +275,9 @@ final class SsdChunkedBackward {
         SsdChunkOps.decays(bf.dtA, len, bf.decay);
         SsdChunkOps.decayMatrix(bf.m, bf.cb, qp, bf.e, bf.row, bf.decay, bf.delta, len);
         SsdChunkOps.stateWeights(bf.row, bf.delta, len, bf.w);
-        // x and dy into dense (len, pp) copies (see SsdChunked: strided rows thrash L1 sets)
-        SsdChunkOps.packRows(q.x, q.xAt(bi, c0, hh), q.xS, p, len, bf.xp, pp);
-        SsdChunkOps.packRows(q.dy, q.dyAt(bi, c0, hh), q.dyS, p, len, bf.dyp, pp);
+        // x and dy of this head: dense (len, pp) blocks at ho, packed by the caller (see SsdChunked)
         float[] xa = bf.xp, dya = bf.dyp;
-        int xo = 0, xs = pp, dyo = 0, dys = pp;
+        int xo = ho, xs = pp, dyo = ho, dys = pp;
         // U = B · dSᵀ_c
         if (!dsZero) {
             SsdGemm.mm(bf.u, 0, pp, 0f, null, 0, 0, q.bm, q.bAt(bi, c0, gi), q.bS, 1, ds, dsAt, pp, len, pp, 0, n);
@@ -306,7 +326,7 @@ final class SsdChunkedBackward {
         }
         triangle(bf, len, qp);
         // dx, dw, dD
-        float dD = epilogue(q, bf, bi, hh, c0, len, pp, dsZero);
+        float dD = epilogue(q, bf, len, pp, ho, dsZero);
         // dΔ·A through the segment sums: T_0 = Σρ + σ; T_{k+1} = T_k + colSeg_k − rowSeg_k
         float tk = sigma, dA = 0f;
         for (int i = 0; i < len; i++) tk += bf.rho[i];
@@ -362,28 +382,26 @@ final class SsdChunkedBackward {
     }
 
     /**
-     * dx_j += dX_j + w_j·U_j (written to the caller's dx), dw_j = x_j·U_j → dΔ_j and the segment
+     * dx_j = dX_j + w_j·U_j (into the chunk's dx block), dw_j = x_j·U_j → dΔ_j and the segment
      * sums of the last row; returns Σ dY·x (the chunk's share of dD).
      */
-    private static float epilogue(SsdProblem q, Buffers bf, int bi, int hh, int c0, int len, int pp, boolean dsZero) {
-        int p = q.p;
+    private static float epilogue(SsdProblem q, Buffers bf, int len, int pp, int ho, boolean dsZero) {
         FloatVector dd = FloatVector.zero(F);
         float lastRow = 0f;
         for (int j = 0; j < len; j++) {
             FloatVector wj = FloatVector.broadcast(F, bf.w[j]), dw = FloatVector.zero(F);
-            int br = j * pp, dxr = q.dxAt(bi, c0 + j, hh);
+            int br = j * pp, hr = ho + br;
             for (int v = 0; v < pp; v += L) {
-                FloatVector xv = FloatVector.fromArray(F, bf.xp, br + v);
+                FloatVector xv = FloatVector.fromArray(F, bf.xp, hr + v);
                 FloatVector g = FloatVector.fromArray(F, bf.dxa, br + v);
                 if (!dsZero) {
                     FloatVector uv = FloatVector.fromArray(F, bf.u, br + v);
                     dw = uv.fma(xv, dw);
                     g = uv.fma(wj, g);
                 }
-                dd = FloatVector.fromArray(F, bf.dyp, br + v).fma(xv, dd);
-                g.intoArray(bf.dxa, br + v);
+                dd = FloatVector.fromArray(F, bf.dyp, hr + v).fma(xv, dd);
+                g.intoArray(bf.dxo, hr + v);
             }
-            for (int r = 0; r < p; r++) q.dx[dxr + r] += bf.dxa[br + r];
             if (!dsZero) {
                 float dwj = dw.reduceLanes(VectorOperators.ADD);
                 bf.dDelta[j] += dwj * bf.row[j];

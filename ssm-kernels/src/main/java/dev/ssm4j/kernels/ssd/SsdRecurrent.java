@@ -2,7 +2,6 @@ package dev.ssm4j.kernels.ssd;
 
 import static dev.ssm4j.kernels.ssd.SsdChunkOps.F;
 import static dev.ssm4j.kernels.ssd.SsdChunkOps.L;
-import static dev.ssm4j.kernels.ssd.SsdChunkOps.roundUp;
 
 import dev.ssm4j.kernels.Parallel;
 import java.util.Arrays;
@@ -11,128 +10,61 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The recurrence of {@link SsdScalar} with SIMD: used for short sequences (forward) and for the
- * single-token step.
+ * The recurrence of {@link SsdScalar} with SIMD: the single-token step, and the forward for short
+ * sequences (below {@link Ssd#CHUNKED_MIN_LENGTH} tokens the chunked algorithm has nothing to
+ * amortise its per-chunk work over).
  *
- * <p>Forward keeps each head's state transposed, Sᵀ (n, pp), and vectorises along p: for each
- * state index k the update {@code S[k][·] = decay·S[k][·] + B_k·(Δx)} and the output
- * {@code y[·] += S[k][·]·C_k} are whole-vector operations with B_k, C_k broadcast, so y
- * accumulates in registers and no horizontal sum is needed. For p = 64 a block of 4 vectors
- * (64 floats with AVX-512) keeps Δx and the y accumulators in 8 registers across the k loop.
- *
- * <p>The step works on the public (p, n) state in place, vectorised along n, 4 rows of p at a
- * time so that each B and C vector load serves 4 rows; it needs one horizontal sum per (head,
- * row), which is cheap next to the 2·n multiply-adds it closes.
+ * <p>Both work on the public (p, n) state layout, vectorised along n, 4 rows of p at a time so
+ * that each B and C vector load serves 4 rows: per row {@code H[i][·] = decay·H[i][·] + (Δx_i)·B}
+ * and {@code y_i = Σ_k H[i][k]·C_k}, one horizontal sum per (token, head, row) — cheap next to the
+ * 2·n multiply-adds it closes. Keeping the public layout means a short call needs no transposes
+ * (the chunked kernels keep Sᵀ and pay two per sequence). The forward copies each head's state
+ * into a scratch (p, n) block, runs its tokens and copies it out; the step updates it in place.
  */
 final class SsdRecurrent {
     private SsdRecurrent() {}
 
-    private static final int STATE = 0, DX = 1, YACC = 2;
+    private static final int STATE = 0;
 
     static void forward(SsdProblem q, SsdWorkspace ws, ForkJoinPool pool) {
         Parallel.forRange(pool, q.b * q.h, 1, (start, end) -> {
             SsdWorkspace.Task t = ws.acquire();
             try {
-                int pp = roundUp(q.p);
-                float[] st = t.get(STATE, q.n * pp), dx = t.get(DX, pp), yacc = t.get(YACC, pp);
-                for (int item = start; item < end; item++) head(q, item / q.h, item % q.h, st, dx, yacc);
+                float[] st = t.get(STATE, q.p * q.n); // (p, n) state of one head
+                for (int item = start; item < end; item++) head(q, item / q.h, item % q.h, st);
             } finally {
                 ws.release(t);
             }
         });
     }
 
-    private static void head(SsdProblem q, int bi, int hh, float[] st, float[] dx, float[] yacc) {
-        int p = q.p, n = q.n, pp = roundUp(p), gi = q.group(hh);
-        float a = q.a[hh], dSkip = q.d == null ? 0f : q.d[hh];
+    private static void head(SsdProblem q, int bi, int hh, float[] st) {
+        int pn = q.p * q.n;
         int[] cut = q.bounds(bi);
-        Arrays.fill(dx, 0f);
         for (int s = 0; s + 1 < cut.length; s++) {
-            if (s == 0 && q.h0 != null) SsdChunkOps.stateIn(q.h0, q.stateAt(bi, hh), p, n, st, 0, pp);
-            else Arrays.fill(st, 0, n * pp, 0f);
-            for (int t = cut[s]; t < cut[s + 1]; t++) {
-                float delta = q.dtEff(q.dtRaw(bi, t, hh));
-                float decay = (float) Math.exp(delta * a);
-                int xi = q.xAt(bi, t, hh);
-                for (int r = 0; r < p; r++) dx[r] = delta * q.x[xi + r];
-                int bk = q.bAt(bi, t, gi), ck = q.cAt(bi, t, gi);
-                int c = 0;
-                for (; c + 4 * L <= pp; c += 4 * L) token4(st, c, pp, n, decay, dx, q.bm, bk, q.cm, ck, yacc);
-                for (; c < pp; c += L) token1(st, c, pp, n, decay, dx, q.bm, bk, q.cm, ck, yacc);
-                int yi = q.yAt(bi, t, hh);
-                for (int r = 0; r < p; r++) q.y[yi + r] = yacc[r] + dSkip * q.x[xi + r];
-            }
+            if (s == 0 && q.h0 != null) System.arraycopy(q.h0, q.stateAt(bi, hh), st, 0, pn);
+            else Arrays.fill(st, 0, pn, 0f);
+            for (int t = cut[s]; t < cut[s + 1]; t++) token(q, bi, t, hh, st, 0);
         }
-        if (q.fin != null) SsdChunkOps.stateOut(st, 0, pp, p, n, q.fin, q.stateAt(bi, hh), false);
+        if (q.fin != null) System.arraycopy(st, 0, q.fin, q.stateAt(bi, hh), pn);
     }
-
-    /** Columns [c, c + 4L) of one token: S[k] = decay·S[k] + B_k·dx; y = Σ_k S[k]·C_k. */
-    private static void token4(float[] st, int c, int pp, int n, float decay, float[] dx, float[] bm, int bk,
-                               float[] cm, int ck, float[] yacc) {
-        FloatVector dv = FloatVector.broadcast(F, decay);
-        FloatVector x0 = FloatVector.fromArray(F, dx, c), x1 = FloatVector.fromArray(F, dx, c + L);
-        FloatVector x2 = FloatVector.fromArray(F, dx, c + 2 * L), x3 = FloatVector.fromArray(F, dx, c + 3 * L);
-        FloatVector y0 = FloatVector.zero(F), y1 = y0, y2 = y0, y3 = y0;
-        for (int k = 0; k < n; k++) {
-            int o = k * pp + c;
-            FloatVector b = FloatVector.broadcast(F, bm[bk + k]), cc = FloatVector.broadcast(F, cm[ck + k]);
-            FloatVector s0 = FloatVector.fromArray(F, st, o).fma(dv, x0.mul(b));
-            FloatVector s1 = FloatVector.fromArray(F, st, o + L).fma(dv, x1.mul(b));
-            FloatVector s2 = FloatVector.fromArray(F, st, o + 2 * L).fma(dv, x2.mul(b));
-            FloatVector s3 = FloatVector.fromArray(F, st, o + 3 * L).fma(dv, x3.mul(b));
-            s0.intoArray(st, o);
-            s1.intoArray(st, o + L);
-            s2.intoArray(st, o + 2 * L);
-            s3.intoArray(st, o + 3 * L);
-            y0 = s0.fma(cc, y0);
-            y1 = s1.fma(cc, y1);
-            y2 = s2.fma(cc, y2);
-            y3 = s3.fma(cc, y3);
-        }
-        y0.intoArray(yacc, c);
-        y1.intoArray(yacc, c + L);
-        y2.intoArray(yacc, c + 2 * L);
-        y3.intoArray(yacc, c + 3 * L);
-    }
-
-    private static void token1(float[] st, int c, int pp, int n, float decay, float[] dx, float[] bm, int bk,
-                               float[] cm, int ck, float[] yacc) {
-        FloatVector dv = FloatVector.broadcast(F, decay), x0 = FloatVector.fromArray(F, dx, c);
-        FloatVector y0 = FloatVector.zero(F), y1 = y0;
-        int k = 0;
-        for (; k + 1 < n; k += 2) { // two accumulators: the y chain is the latency bottleneck here
-            int o = k * pp + c;
-            FloatVector s0 = FloatVector.fromArray(F, st, o).fma(dv, x0.mul(bm[bk + k]));
-            FloatVector s1 = FloatVector.fromArray(F, st, o + pp).fma(dv, x0.mul(bm[bk + k + 1]));
-            s0.intoArray(st, o);
-            s1.intoArray(st, o + pp);
-            y0 = s0.fma(FloatVector.broadcast(F, cm[ck + k]), y0);
-            y1 = s1.fma(FloatVector.broadcast(F, cm[ck + k + 1]), y1);
-        }
-        if (k < n) {
-            int o = k * pp + c;
-            FloatVector s0 = FloatVector.fromArray(F, st, o).fma(dv, x0.mul(bm[bk + k]));
-            s0.intoArray(st, o);
-            y0 = s0.fma(FloatVector.broadcast(F, cm[ck + k]), y0);
-        }
-        y0.add(y1).intoArray(yacc, c);
-    }
-
-    // ---- step ---------------------------------------------------------------------------------
 
     static void step(SsdProblem q, ForkJoinPool pool) {
         Parallel.forRange(pool, q.b * q.h, 4, (start, end) -> {
-            for (int item = start; item < end; item++) stepHead(q, item / q.h, item % q.h);
+            for (int item = start; item < end; item++) {
+                int bi = item / q.h, hh = item % q.h;
+                token(q, bi, 0, hh, q.h0, q.stateAt(bi, hh));
+            }
         });
     }
 
-    private static void stepHead(SsdProblem q, int bi, int hh) {
+    /** Token t of head hh, batch row bi, on the (p, n) state at st[so], in place; writes y. */
+    private static void token(SsdProblem q, int bi, int t, int hh, float[] st, int so) {
         int p = q.p, n = q.n, gi = q.group(hh), nv = F.loopBound(n);
-        float delta = q.dtEff(q.dtRaw(bi, 0, hh));
+        float delta = q.dtEff(q.dtRaw(bi, t, hh));
         float decay = (float) Math.exp(delta * q.a[hh]), dSkip = q.d == null ? 0f : q.d[hh];
-        int xi = q.xAt(bi, 0, hh), yi = q.yAt(bi, 0, hh), bk = q.bAt(bi, 0, gi), ck = q.cAt(bi, 0, gi);
-        float[] st = q.h0, bm = q.bm, cm = q.cm;
-        int so = q.stateAt(bi, hh);
+        int xi = q.xAt(bi, t, hh), yi = q.yAt(bi, t, hh), bk = q.bAt(bi, t, gi), ck = q.cAt(bi, t, gi);
+        float[] bm = q.bm, cm = q.cm;
         FloatVector dv = FloatVector.broadcast(F, decay);
         int r = 0;
         for (; r + 4 <= p; r += 4) {

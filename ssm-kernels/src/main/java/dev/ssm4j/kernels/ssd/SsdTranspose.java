@@ -44,6 +44,12 @@ final class SsdTranspose {
 
     /** As above with dst rows at dOff + k·ld. */
     static void transpose(float[] src, int off, int stride, int width, int len, float[] dst, int dOff, int ld) {
+        transpose(src, off, stride, width, len, dst, dOff, ld, true);
+    }
+
+    /** As above; with {@code pad} false nothing past column len is written (dense destinations). */
+    static void transpose(float[] src, int off, int stride, int width, int len, float[] dst, int dOff, int ld,
+                          boolean pad) {
         int lp = SsdChunkOps.roundUp(len);
         int jt = (L == 16 || L == 8) ? len / L * L : 0, kt = (L == 16 || L == 8) ? width / L * L : 0;
         for (int j = 0; j < jt; j += L) {
@@ -61,7 +67,7 @@ final class SsdTranspose {
             int s = off + j * stride;
             for (int k = 0; k < width; k++) dst[dOff + k * ld + j] = src[s + k];
         }
-        if (lp > len) {
+        if (pad && lp > len) {
             for (int k = 0; k < width; k++) Arrays.fill(dst, dOff + k * ld + len, dOff + k * ld + lp, 0f);
         }
     }

@@ -128,6 +128,31 @@ class SsdBackwardTest {
         }
     }
 
+    /** With a tiny checkpoint budget the backward runs the heads in blocks: same gradients. */
+    @Test
+    void headBlocksGiveTheSameGradients() {
+        SsdCase c = new SsdCase(99, 2, 45, 6, 5, 2, 7, 8, true, true, true, false, true, true);
+        SplittableRandom rng = new SplittableRandom(9);
+        float[] dy = TestArrays.normal(rng, c.b * c.l * c.h * c.p, 1.0);
+        float[] dfin = TestArrays.normal(rng, c.b * c.h * c.p * c.n, 1.0);
+        SsdCase.Grads whole = c.backward(Ssd.Impl.CHUNKED, dy, dfin, null, null);
+        long saved = SsdChunkedBackward.checkpointBudget;
+        try {
+            SsdChunkedBackward.checkpointBudget = 1; // one head per block
+            for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
+                SsdCase.Grads blocks = c.backward(Ssd.Impl.CHUNKED, dy, dfin, null, pool);
+                assertGrad("blocks dx", TestArrays.toDouble(whole.dx()), blocks.dx());
+                assertGrad("blocks ddt", TestArrays.toDouble(whole.ddt()), blocks.ddt());
+                assertGrad("blocks dA", TestArrays.toDouble(whole.dA()), blocks.dA());
+                assertGrad("blocks dB", TestArrays.toDouble(whole.dB()), blocks.dB());
+                assertGrad("blocks dC", TestArrays.toDouble(whole.dC()), blocks.dC());
+                assertGrad("blocks dh0", TestArrays.toDouble(whole.dh0()), blocks.dh0());
+            }
+        } finally {
+            SsdChunkedBackward.checkpointBudget = saved;
+        }
+    }
+
     @Test
     void packedSequences() {
         SsdCase c = new SsdCase(11, 2, 17, 2, 3, 1, 4, 4, true, true, true, true, true, true);
