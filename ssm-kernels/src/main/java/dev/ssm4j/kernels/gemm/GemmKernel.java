@@ -39,9 +39,9 @@ final class GemmKernel {
     static final VectorSpecies<Float> S = pickSpecies();
     static final int L = S.length();
     /** Rows of the micro-tile (values of A broadcast per step). */
-    static final int MR = 8;
+    static final int MR = 5;
     /** Vectors across the micro-tile. */
-    static final int NV = 3;
+    static final int NV = 4;
     /** Columns of the micro-tile. */
     static final int NR = NV * L;
 
@@ -62,40 +62,34 @@ final class GemmKernel {
      */
     static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] tile) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z,
-                c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z,
-                c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z,
+                c10 = z, c11 = z, c12 = z, c13 = z,
+                c20 = z, c21 = z, c22 = z, c23 = z,
+                c30 = z, c31 = z, c32 = z, c33 = z,
+                c40 = z, c41 = z, c42 = z, c43 = z;
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR, ai = aOff + p * MR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
             FloatVector a;
             a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02); c03 = a.fma(b3, c03);
             a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12); c13 = a.fma(b3, c13);
             a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22); c23 = a.fma(b3, c23);
             a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32); c33 = a.fma(b3, c33);
             a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41); c42 = a.fma(b2, c42);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51); c52 = a.fma(b2, c52);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60); c61 = a.fma(b1, c61); c62 = a.fma(b2, c62);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70); c71 = a.fma(b1, c71); c72 = a.fma(b2, c72);
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41); c42 = a.fma(b2, c42); c43 = a.fma(b3, c43);
         }
-        c00.intoArray(tile, 0);           c01.intoArray(tile, L);               c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, NR);          c11.intoArray(tile, NR + L);          c12.intoArray(tile, NR + 2 * L);
-        c20.intoArray(tile, 2 * NR);      c21.intoArray(tile, 2 * NR + L);      c22.intoArray(tile, 2 * NR + 2 * L);
-        c30.intoArray(tile, 3 * NR);      c31.intoArray(tile, 3 * NR + L);      c32.intoArray(tile, 3 * NR + 2 * L);
-        c40.intoArray(tile, 4 * NR);      c41.intoArray(tile, 4 * NR + L);      c42.intoArray(tile, 4 * NR + 2 * L);
-        c50.intoArray(tile, 5 * NR);      c51.intoArray(tile, 5 * NR + L);      c52.intoArray(tile, 5 * NR + 2 * L);
-        c60.intoArray(tile, 6 * NR);      c61.intoArray(tile, 6 * NR + L);      c62.intoArray(tile, 6 * NR + 2 * L);
-        c70.intoArray(tile, 7 * NR);      c71.intoArray(tile, 7 * NR + L);      c72.intoArray(tile, 7 * NR + 2 * L);
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L); c03.intoArray(tile, 3 * L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L); c12.intoArray(tile, NR + 2 * L); c13.intoArray(tile, NR + 3 * L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L); c22.intoArray(tile, 2 * NR + 2 * L); c23.intoArray(tile, 2 * NR + 3 * L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L); c32.intoArray(tile, 3 * NR + 2 * L); c33.intoArray(tile, 3 * NR + 3 * L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L); c42.intoArray(tile, 4 * NR + 2 * L); c43.intoArray(tile, 4 * NR + 3 * L);
     }
 
     /**

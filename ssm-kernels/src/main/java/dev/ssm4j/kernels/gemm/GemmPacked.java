@@ -35,11 +35,11 @@ final class GemmPacked {
     private GemmPacked() {}
 
     /** Depth of a packed block (steps of k per pass over C); {@code -Dssm4j.gemm.kc} overrides (for tuning). */
-    static final int KC = Math.max(1, Integer.getInteger("ssm4j.gemm.kc", 256));
+    static final int KC = Math.max(1, Integer.getInteger("ssm4j.gemm.kc", 768));
     /** Rows of op(A) per packed block, a multiple of MR; {@code -Dssm4j.gemm.mc} overrides. */
-    static final int MC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.mc", 192)), MR);
+    static final int MC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.mc", 100)), MR);
     /** Columns of op(B) per packed block, a multiple of NR; {@code -Dssm4j.gemm.nc} overrides. */
-    static final int NC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.nc", 64 * NR)), NR);
+    static final int NC = roundUp(Math.max(1, Integer.getInteger("ssm4j.gemm.nc", 3072)), NR);
 
     /**
      * C = α·op(A)·op(B) + β·C for m, n, k ≥ 1 and α ≠ 0 (the caller handled the trivial cases);
@@ -49,13 +49,15 @@ final class GemmPacked {
             GemmPack.BSource b, float beta, float[] c, int cOff, int ldc, ForkJoinPool pool) {
         int threads = Parallel.threads(pool);
         GemmScratch owner = GemmScratch.local();
-        float[] bp = owner.takeShared(KC * roundUp(Math.min(NC, n), NR));
+        // k is cut into equal slabs of at most KC (k = 1000 → 2 × 500, not 768 + 232).
+        int kSlabs = (k + KC - 1) / KC, kcMax = (k + kSlabs - 1) / kSlabs;
+        float[] bp = owner.takeShared(kcMax * roundUp(Math.min(NC, n), NR));
         try {
             for (int jc = 0; jc < n; jc += NC) {
                 int nc = Math.min(NC, n - jc);
                 int slivers = (nc + NR - 1) / NR;
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
                     float betaNow = pc == 0 ? beta : 1f;
                     final int jcF = jc, pcF = pc;
                     Parallel.forRange(pool, slivers, 4, (s0, s1) -> {

@@ -206,7 +206,7 @@ class GemmTest {
         SplittableRandom rng = new SplittableRandom(4);
         int[][] shapes = {
             {GemmPacked.MC + 9, 2 * GemmKernel.NR + 5, GemmPacked.KC + 37},
-            {GemmKernel.MR + 1, GemmPacked.NC + 29, 19},
+            {GemmDecode.MAX_M + 1, GemmPacked.NC + 29, 19},
             {2 * GemmPacked.MC + 3, 31, 2 * GemmPacked.KC + 1},
         };
         for (int[] s : shapes) {
