@@ -129,7 +129,7 @@ public final class ScanBench implements Command {
                 } else {
                     ScanBenchmark s = new ScanBenchmark();
                     s.shape = BIG; s.impl = impl; s.threads = 1;
-                    s.setup();
+                    s.setup(dir.equals("forward") ? "forward" : "backward");
                     call = switch (dir) {
                         case "forward" -> s::forward;
                         case "backward" -> s::backward;
