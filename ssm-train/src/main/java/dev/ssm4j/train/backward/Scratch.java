@@ -4,6 +4,8 @@ import dev.ssm4j.core.model.ModelSpec;
 import dev.ssm4j.kernels.scan.ScanGrads;
 import dev.ssm4j.kernels.scan.ScanSpec;
 import dev.ssm4j.kernels.scan.ScanTensors;
+import dev.ssm4j.kernels.ssd.SsdConfig;
+import dev.ssm4j.kernels.ssd.SsdWorkspace;
 
 /**
  * Reusable buffers of one backward pass, for up to (batch, maxLen) tokens (T = batch·maxLen). One
@@ -16,7 +18,7 @@ import dev.ssm4j.kernels.scan.ScanTensors;
  *   dconv   (T, convDim)    dL/d conv output (post-SiLU)
  *   dxdbl   (T, R + 2n)     Mamba-1 dL/d x_proj output
  *   ddt     (T, d)          Mamba-1 dL/d dt_proj output; Mamba-2 (T, d): dL/d SSD output y
- *   a, dA   (d·n | h)       A = −exp(A_log) and dL/dA of the current layer
+ *   a, dA   (d·n | h)       A = −exp(A_log) and dL/dA of the current layer (Mamba-1 (d, n), Mamba-2 (h))
  *   dense copies of small parameters (the kernels take them without offsets) and their gradients
  * </pre>
  */
@@ -25,8 +27,10 @@ final class Scratch {
     final int maxBatch, maxTokens;
     final float[] dx, du, dy, dproj, dconv, dxdbl, ddt;
     final float[] a, dA, convW, dConvW, convB, dConvB, normW, dNormW, gnormW, dGnormW;
-    // Mamba-2 via the Mamba-1 scan kernel (expanded per-channel Δ bias, A, D): see Mamba2Backward.
-    final float[] m2DeltaBias, m2D, m2dD, m2dDeltaBias, m2dt, m2ddt;
+    // Mamba-2: per-head dt_bias, D (dense copies) and their gradients; the SSD kernel's config and workspace.
+    final float[] m2DeltaBias, m2D, m2dD, m2dDeltaBias;
+    final SsdConfig ssdConfig;
+    final SsdWorkspace ssdWs;
     private final int[] keyB = new int[4], keyL = new int[4];
     private final ScanTensors[] io = new ScanTensors[4];
     private final ScanGrads[] gr = new ScanGrads[4];
@@ -50,8 +54,8 @@ final class Scratch {
         dconv = new float[T * s.convDim];
         dxdbl = m1 ? new float[T * s.xProjDim] : null;
         ddt = new float[T * d];
-        a = new float[d * n];
-        dA = new float[d * n];
+        a = new float[m1 ? d * n : s.heads];          // A = −exp(A_log): (d, n) or (h)
+        dA = new float[m1 ? d * n : s.heads];
         convW = new float[s.convDim * s.convWidth];
         dConvW = new float[s.convDim * s.convWidth];
         convB = new float[s.convDim];
@@ -60,12 +64,13 @@ final class Scratch {
         dNormW = new float[s.hidden];
         gnormW = m1 ? null : new float[d];
         dGnormW = m1 ? null : new float[d];
-        m2DeltaBias = m1 ? null : new float[d];
-        m2D = m1 ? null : new float[d];
-        m2dD = m1 ? null : new float[d];
-        m2dDeltaBias = m1 ? null : new float[d];
-        m2dt = m1 ? null : new float[T * d];
-        m2ddt = m1 ? null : new float[T * d];
+        m2DeltaBias = m1 ? null : new float[s.heads];
+        m2D = m1 ? null : new float[s.heads];
+        m2dD = m1 ? null : new float[s.heads];
+        m2dDeltaBias = m1 ? null : new float[s.heads];
+        ssdConfig = m1 ? null : SsdConfig.of(s.heads, s.headDim, s.groups, s.dState).withDtSoftplus(true)
+                .withDtLimit(s.dtMin, s.dtMax);
+        ssdWs = m1 ? null : new SsdWorkspace();
     }
 
     /** Scan argument objects for b rows of l tokens (cached per shape). */
@@ -78,7 +83,6 @@ final class Scratch {
         keyB[i] = b;
         keyL[i] = l;
         ScanSpec sp = ScanSpec.of(b, l, spec.dInner, spec.dState).deltaSoftplus(true);
-        if (spec.kind == ModelSpec.Kind.MAMBA2) sp = sp.groups(spec.groups);
         io[i] = new ScanTensors(sp);
         gr[i] = new ScanGrads(sp);
         return i;

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AdamWTrajectoryTest {
     @ParameterizedTest
-    @ValueSource(strings = {"mamba1", "mamba1_tied"})
+    @ValueSource(strings = {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"})
     void fiveStepsMatchTorch(String name) throws Exception {
         Map<String, Object> fx = Goldens.adamw(name);
         @SuppressWarnings("unchecked")

@@ -63,8 +63,8 @@ class GoldenGradsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mamba1", "mamba1_tied"})
-    void mamba1GradientsMatchTransformers(String name) throws Exception {
+    @ValueSource(strings = {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"})
+    void gradientsMatchTransformers(String name) throws Exception {
         TrainModel m = TrainModel.load(Goldens.modelDir(name));
         Batch batch = goldenBatch(name);
         Backprop bp = new Backprop(m, batch.b(), batch.s(), Backprop.Options.threads(1));
