@@ -1,0 +1,155 @@
+package dev.ssm4j.train.cli;
+
+import dev.ssm4j.core.model.ModelSpec;
+import dev.ssm4j.train.data.Task;
+import dev.ssm4j.train.data.Tasks;
+import dev.ssm4j.train.loop.Evaluator;
+import dev.ssm4j.train.loop.ModelOptions;
+import dev.ssm4j.train.loop.TrainConfig;
+import dev.ssm4j.train.loop.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code ./ssm demo}: the Mamba paper's induction-heads extrapolation experiment on a laptop. Trains
+ * a 2-layer Mamba (d_model 64) on induction heads at length 256, then tests it at 2^6 … 2^20 tokens
+ * with the recurrent (chunked, O(1)-state) no-grad path and prints our row under the paper's
+ * Table 11.
+ */
+public final class DemoCommand implements Command {
+    /**
+     * Table 11 of Gu &amp; Dao, "Mamba: Linear-Time Sequence Modeling with Selective State Spaces"
+     * (arXiv:2312.00752, Appendix E.1): induction heads test accuracy (%) at 2^6 … 2^20, models
+     * trained at 2^8. "ok" = perfect generalisation accuracy (the paper's check mark), "oom" = out
+     * of memory (the paper's cross). Transcribed from the paper; not measured here.
+     */
+    static final String[][] TABLE_11 = {
+        {"MHA-Abs", "137K", "ok", "99.6", "100.0", "58.6", "26.6", "18.8", "9.8", "10.9", "7.8", "oom", "oom", "oom", "oom", "oom", "oom"},
+        {"MHA-RoPE", "137K", "ok", "ok", "100.0", "83.6", "31.3", "18.4", "8.6", "9.0", "5.5", "oom", "oom", "oom", "oom", "oom", "oom"},
+        {"MHA-xPos", "137K", "ok", "ok", "100.0", "99.6", "67.6", "25.4", "7.0", "9.0", "7.8", "oom", "oom", "oom", "oom", "oom", "oom"},
+        {"H3", "153K", "ok", "ok", "100.0", "80.9", "39.5", "23.8", "14.8", "8.2", "5.9", "6.6", "8.2", "4.7", "8.2", "6.3", "7.4"},
+        {"Hyena", "69M*", "97.7", "ok", "100.0", "ok", "44.1", "12.5", "6.6", "5.1", "7.0", "5.9", "6.6", "6.6", "5.9", "6.3", "9.8"},
+        {"Mamba (paper)", "74K", "ok", "ok", "100.0", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"},
+    };
+
+    @Override
+    public String summary() {
+        return "train a 2-layer Mamba on induction heads at length 256, test it up to 2^20 tokens (paper Table 11)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+            usage: ./ssm demo [--steps N] [--batch B] [--lr LR] [--threads T] [--seed S] [--out DIR]
+                              [--max-length L] [--sequences N] [--json]
+
+            Trains a 2-layer Mamba (d_model 64, d_state 16, expand 2; vocabulary 16 + trigger) on the
+            induction-heads task at sequence length 256 (Gu & Dao 2023, §4.1.2) with a progress bar,
+            stopping early once the held-out accuracy at 256 is 100%%; then tests it at lengths
+            2^6 … 2^20 with the recurrent no-grad path (chunks of 4096 tokens carrying the O(1) state)
+            and prints the paper's Table 11 with this run's row.
+
+              --steps N        at most N training steps (default 4000)
+              --batch B        rows per step (default 32)      --lr LR   peak learning rate (default 3e-3)
+              --threads T      threads (default 2)             --seed S  seed (default 0)
+              --out DIR        run folder (default runs/demo): metrics.jsonl, plot.png, model/
+              --max-length L   longest test length (default 1048576 = 2^20)
+              --sequences N    sequences per test length (default: 256 up to 2^12 tokens, then
+                               2^20 / length, at least 2 — i.e. 2 sequences at 2^19 and at 2^20)
+              --json           print one JSON object per length: length, sequences, accuracy
+            """;
+    }
+
+    @Override
+    public int run(Args a) throws Exception {
+        long steps = a.longValue("steps", 4000);
+        int batch = a.integer("batch", 32);
+        double lr = a.number("lr", 3e-3);
+        int threads = a.integer("threads", 2);
+        long seed = a.longValue("seed", 0);
+        Path out = Path.of(a.string("out", "runs/demo"));
+        int maxLen = a.integer("max-length", 1 << 20);
+        int sequences = a.integer("sequences", 0);
+        boolean json = a.flag("json");
+        a.finish();
+
+        Task task = Tasks.create("induction_heads", Map.of("vocab", 16, "length", 256));
+        ModelSpec spec = new ModelOptions("mamba", task.vocabSize(), 64, 2, 16, 2, 4, 0, 32, 1, 64, true, false)
+                .toSpec();
+        TrainConfig c = new TrainConfig().task("induction_heads").taskParam("vocab", 16).spec(spec).steps(steps)
+                .batch(batch).seq(256).lr(lr).warmup(100).threads(threads).seed(seed).out(out).evalEvery(50)
+                .stopAtAccuracy(1.0).progress(!json);
+        c.weightDecay = 0;       // the paper: Adam, no weight decay
+        c.evalBatches = 8;
+        if (!json) {
+            System.out.printf(Locale.ROOT, "Training a 2-layer Mamba (d_model 64, %,d parameters) on induction heads at length"
+                    + " 256 (vocab 16), batch %d, lr %g, up to %d steps, %d thread(s)...%n",
+                    new dev.ssm4j.core.model.ParameterLayout(spec).parameterCount(), batch, lr, steps, threads);
+        }
+        Trainer trainer = new Trainer(c);
+        Trainer.Summary s = trainer.run();
+        if (!json) {
+            System.out.printf(Locale.ROOT, "trained %d steps in %.0f s (%.0f tokens/s); held-out accuracy at 256: %.1f%%%n",
+                    s.steps(), s.seconds(), s.tokensPerSecond(), 100 * s.evalAccuracy());
+            System.out.println("Testing at 2^6 … 2^" + (31 - Integer.numberOfLeadingZeros(maxLen))
+                    + " tokens (recurrent no-grad path, chunks of 4096 tokens, O(1) state)...");
+        }
+        List<Evaluator.Row> rows = new ArrayList<>();
+        for (int len = 64; len <= maxLen; len *= 2) {
+            Task t = Tasks.create("induction_heads", Map.of("vocab", 16, "length", len));
+            int n = sequences > 0 ? sequences : Evaluator.defaultSequences(len);
+            Evaluator.Row r = Evaluator.evaluate(trainer.model().lm(), t, len, n, 8, 4096, seed + 1, threads);
+            rows.add(r);
+            if (json) {
+                System.out.printf(Locale.ROOT, "{\"length\": %d, \"sequences\": %d, \"accuracy\": %.6f}%n", len, n,
+                        r.accuracy());
+            } else {
+                System.out.printf(Locale.ROOT, "  length %,9d: %6.1f%% of %d sequences (%.1f s)%n", len, 100 * r.accuracy(),
+                        n, r.seconds());
+            }
+        }
+        if (!json) {
+            System.out.println();
+            System.out.print(table(rows, new dev.ssm4j.core.model.ParameterLayout(spec).parameterCount()));
+            System.out.println("model: " + out.resolve("model") + "   metrics: " + out.resolve("metrics.jsonl") + "   plot: "
+                    + out.resolve("plot.png"));
+        }
+        return 0;
+    }
+
+    /** The paper's Table 11 with our row appended. */
+    static String table(List<Evaluator.Row> ours, long params) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Induction heads: test accuracy (%) by sequence length, models trained at 2^8 = 256.\n");
+        sb.append("Rows 1-6: Gu & Dao 2023, \"Mamba\" (arXiv:2312.00752), Table 11 (ok = perfect, oom = out of memory).\n");
+        sb.append("Last row: this run (ssm4j); '-' = length not tested.\n\n");
+        sb.append(String.format(Locale.ROOT, "%-15s %6s", "model", "params"));
+        for (int e = 6; e <= 20; e++) sb.append(String.format(Locale.ROOT, "%6s", "2^" + e));
+        sb.append('\n');
+        for (String[] r : TABLE_11) {
+            sb.append(String.format(Locale.ROOT, "%-15s %6s", r[0], r[1]));
+            for (int k = 2; k < r.length; k++) sb.append(String.format(Locale.ROOT, "%6s", r[k]));
+            sb.append('\n');
+        }
+        sb.append(String.format(Locale.ROOT, "%-15s %6s", "Mamba (ssm4j)", (params + 500) / 1000 + "K"));
+        for (int e = 6; e <= 20; e++) {
+            Evaluator.Row hit = null;
+            for (Evaluator.Row r : ours) if (r.length() == 1 << e) hit = r;
+            String cell = hit == null ? "-" : hit.correct() == hit.targets() ? "ok"
+                    : String.format(Locale.ROOT, "%.1f", 100 * hit.accuracy());
+            sb.append(String.format(Locale.ROOT, "%6s", cell));
+        }
+        sb.append('\n');
+        sb.append(String.format(Locale.ROOT, "%-15s %6s", "  sequences", ""));
+        for (int e = 6; e <= 20; e++) {
+            Evaluator.Row hit = null;
+            for (Evaluator.Row r : ours) if (r.length() == 1 << e) hit = r;
+            sb.append(String.format(Locale.ROOT, "%6s", hit == null ? "-" : String.valueOf(hit.sequences())));
+        }
+        sb.append("\n* Hyena: most parameters are in learnable positional encodings (the paper's note).\n");
+        return sb.toString();
+    }
+}
