@@ -35,7 +35,7 @@ public final class GemmBench implements Command {
                   --threads  thread counts (our pool size; openblas_set_num_threads for OpenBLAS); default 1,2
                   --decode   also time y = x.W^T at m=1 with a 3072x768 f32 and bf16 WeightMatrix (yes|no, default yes)
                   --json     one JSON object per row instead of a table
-                OpenBLAS (libopenblas.so.0, apt-get install libopenblas0; or SSM_OPENBLAS=/path) is optional:
+                OpenBLAS (libopenblas.so.0, apt-get install libopenblas0; SSM_OPENBLAS=/path or =none) is optional:
                 without it the openblas rows are left out (noted on stderr). The scalar twin runs only at
                 shapes of at most %d M multiply-adds. Each row is one short JMH run (SSM_BENCH_QUICK=1: shorter).
                 Full runs: ./ssm jmh 'Gemm(OpenBlas|Decode)?Benchmark' -f 1 -wi 2 -i 3 -w 1 -r 1"""
@@ -65,6 +65,7 @@ public final class GemmBench implements Command {
         if (!decode.equals("yes") && !decode.equals("no")) throw new UsageException("--decode must be yes or no, got '" + decode + "'");
 
         Optional<OpenBlas> blas = OpenBlas.load();
+        withOpenBlas = blas.isPresent();
         if (blas.isPresent() && !json) System.out.println("OpenBLAS: " + blas.get().path() + " (" + blas.get().config() + ")");
         BenchReport report = new BenchReport(json);
         for (String s : shapes) {
@@ -100,16 +101,23 @@ public final class GemmBench implements Command {
                 }
             }
         }
-        report.finish("sgemm (" + KernelConfig.describe() + "; gflops = 2mnk / seconds; vs_openblas = OpenBLAS time / our time;"
-                + " weights F32/BF16 = WeightMatrix in native memory, 16 copies cycled so W streams from DRAM)");
+        report.finish("sgemm (" + KernelConfig.describe() + "; gflops = 2mnk / seconds"
+                + (withOpenBlas ? "; vs_openblas = OpenBLAS time / our time" : "")
+                + "; weights F32/BF16 = WeightMatrix in native memory, 16 copies cycled so W streams from DRAM)");
         return 0;
     }
 
-    private static void add(BenchReport r, int[] d, String trans, String weights, int threads, String impl, double seconds,
+    /** Whether rows get a vs_openblas column (only when OpenBLAS was found). */
+    private boolean withOpenBlas;
+
+    private void add(BenchReport r, int[] d, String trans, String weights, int threads, String impl, double seconds,
             double flops, double vsOpenBlas) {
-        r.row().put("m", d[0]).put("n", d[1]).put("k", d[2]).put("trans", trans.trim()).put("weights", weights)
-                .put("threads", threads).put("impl", impl).put("seconds", seconds).put("gflops", flops / seconds * 1e-9)
-                .put("vs_openblas", Double.isNaN(vsOpenBlas) ? "-" : String.format(java.util.Locale.ROOT, "%.2f", vsOpenBlas))
-                .add();
+        BenchReport.Row row = r.row().put("m", d[0]).put("n", d[1]).put("k", d[2]).put("trans", trans.trim())
+                .put("weights", weights).put("threads", threads).put("impl", impl).put("seconds", seconds)
+                .put("gflops", flops / seconds * 1e-9);
+        if (withOpenBlas) {
+            row.put("vs_openblas", Double.isNaN(vsOpenBlas) ? "-" : String.format(java.util.Locale.ROOT, "%.2f", vsOpenBlas));
+        }
+        row.add();
     }
 }

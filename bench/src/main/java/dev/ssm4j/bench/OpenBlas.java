@@ -17,7 +17,8 @@ import java.util.Optional;
  * OpenBLAS's {@code cblas_sgemm} through java.lang.foreign, for benchmarking our GEMM against it.
  * Not a dependency: the library is looked up at run time ({@code $SSM_OPENBLAS}, then
  * libopenblas.so.0 / libopenblas.so under /usr/lib/x86_64-linux-gnu and its openblas-pthread
- * directory, then the dynamic linker's search path). On Debian: {@code apt-get install libopenblas0}.
+ * directory, then the dynamic linker's search path; {@code SSM_OPENBLAS=none} skips it). On Debian:
+ * {@code apt-get install libopenblas0}.
  *
  * <p>Operands are native {@link MemorySegment}s (row-major, like our kernels), so calls copy nothing.
  */
@@ -60,6 +61,10 @@ public final class OpenBlas {
 
     /** The library, or empty (with the reason on stderr) when it cannot be loaded. */
     public static Optional<OpenBlas> load() {
+        if ("none".equals(System.getenv("SSM_OPENBLAS"))) {
+            System.err.println("OpenBLAS disabled (SSM_OPENBLAS=none), leaving it out");
+            return Optional.empty();
+        }
         List<String> tried = new ArrayList<>();
         for (Path p : candidates()) {
             if (!Files.exists(p)) continue;

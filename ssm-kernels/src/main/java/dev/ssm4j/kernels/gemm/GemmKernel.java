@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The register-tiled micro-kernel of the packed GEMM and the update of C from its result.
  *
- * <h2>Micro-tile: MR × NR = 5 rows × 4 vectors</h2>
+ * <h2>Micro-tile: MR × NR = 5 rows × 4 vectors (32 registers) or 3 × 3 (16 registers)</h2>
  * One call multiplies an MR × kc sliver of A (five row offsets into an array: A in place, or a
  * packed block) by a packed kc × NR sliver of B and leaves the MR × NR product in a small
  * row-major tile. Per step p it loads the NR/L = 4 vectors of row p of B's sliver, broadcasts
@@ -20,7 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * 32 ymm registers with AVX-512VL). The bound matters: C2's scheduler may hoist all broadcasts of
  * a step to its top, and an 8 × 3 tile (24 + 3 + 8 = 35) then spilled two accumulators to the stack
  * and ran at ~140 instead of ~200 GFLOP/s (seen in the disassembly). An AVX2-only CPU has 16 vector
- * registers, where this tile would spill too.
+ * registers, where this tile spills too (≈ 30–50 GFLOP/s under {@code -XX:UseAVX=2} here); there
+ * the 3 × 3 tile ({@link #kernel3x3}: 9 + 3 + 3 = 15 registers) is used instead — measured with
+ * {@code -XX:UseAVX=2} on this machine: 3×3 ≈ 97, 2×4 ≈ 91, 4×2 ≈ 80, while 4×3, 6×2, 5×2 and 3×4
+ * (17–20 registers) spill and run at 40–50 GFLOP/s (256-bit FMA peak ≈ 111).
  *
  * <p>Species: {@link KernelConfig#F} (512 bits on this Zen 5, which runs 512-bit FMAs at full
  * width: ≈ 215 GFLOP/s for this kernel vs ≈ 107 with 256-bit vectors), unless
@@ -40,12 +43,35 @@ final class GemmKernel {
     /** The GEMM species: {@code -Dssm4j.gemm.bits} if set, else {@link KernelConfig#F}. */
     static final VectorSpecies<Float> S = pickSpecies();
     static final int L = S.length();
-    /** Rows of the micro-tile (values of A broadcast per step); the kernel takes exactly this many row offsets. */
-    static final int MR = 5;
+    /**
+     * Micro-tile shape: "5x4" (5 rows × 4 vectors, for 32 vector registers: AVX-512, AArch64) or
+     * "3x3" (for the 16 registers of an AVX2-only x86 CPU). {@code -Dssm4j.gemm.tile} overrides.
+     */
+    static final String TILE = pickTile();
+    /** Rows of the micro-tile (values of A broadcast per step); the kernel takes this many row offsets. */
+    static final int MR = TILE.equals("3x3") ? 3 : 5;
     /** Vectors across the micro-tile. */
-    static final int NV = 4;
+    static final int NV = TILE.equals("3x3") ? 3 : 4;
     /** Columns of the micro-tile. */
     static final int NR = NV * L;
+
+    /**
+     * 16 vector registers on x86 without AVX-512 (the preferred species is then at most 256 bits),
+     * 32 otherwise. A tile needs MR·NV accumulators + NV vectors of B + up to MR broadcasts.
+     */
+    private static String pickTile() {
+        String t = System.getProperty("ssm4j.gemm.tile");
+        if (t != null && !t.isBlank()) {
+            t = t.trim();
+            if (!t.equals("5x4") && !t.equals("3x3")) {
+                throw new IllegalArgumentException("-Dssm4j.gemm.tile=" + t + ": expected 5x4 or 3x3");
+            }
+            return t;
+        }
+        String arch = System.getProperty("os.arch", "");
+        boolean x86 = arch.equals("amd64") || arch.equals("x86_64");
+        return x86 && FloatVector.SPECIES_PREFERRED.vectorBitSize() < 512 ? "3x3" : "5x4";
+    }
 
     private static VectorSpecies<Float> pickSpecies() {
         String bits = System.getProperty("ssm4j.gemm.bits");
@@ -58,11 +84,12 @@ final class GemmKernel {
     }
 
     /**
+     * The 5 × 4-vector tile (requires MR = 5, NV = 4).
      * tile (MR × NR, row-major) = A · Bp over kc steps: row r of A's sliver is {@code a[a_r + p]}
      * (p &lt; kc; rows in place in the caller's matrix, or in a packed block), and Bp holds B's
      * sliver as kc rows of NR values ({@code bp[bOff + p·NR + j]} = B(p, j)).
      */
-    static void kernel(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, float[] bp, int bOff, float[] tile) {
+    static void kernel5x4(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, float[] bp, int bOff, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z,
                 c10 = z, c11 = z, c12 = z, c13 = z,
@@ -92,6 +119,28 @@ final class GemmKernel {
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L); c22.intoArray(tile, 2 * NR + 2 * L); c23.intoArray(tile, 2 * NR + 3 * L);
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L); c32.intoArray(tile, 3 * NR + 2 * L); c33.intoArray(tile, 3 * NR + 3 * L);
         c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L); c42.intoArray(tile, 4 * NR + 2 * L); c43.intoArray(tile, 4 * NR + 3 * L);
+    }
+
+    /** The 3 × 3-vector tile for 16 vector registers (9 + 3 + 3 = 15); same contract as {@link #kernel5x4}. */
+    static void kernel3x3(int kc, float[] a, int a0, int a1, int a2, float[] bp, int bOff, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L); c12.intoArray(tile, NR + 2 * L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L); c22.intoArray(tile, 2 * NR + 2 * L);
     }
 
     /**

@@ -7,7 +7,8 @@ import dev.ssm4j.kernels.Parallel;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * The cache-blocked GEMM (the Goto/BLIS loop nest) around {@link GemmKernel#kernel}:
+ * The cache-blocked GEMM (the Goto/BLIS loop nest) around {@link GemmKernel#kernel5x4} (or
+ * {@link GemmKernel#kernel3x3} with 16 vector registers):
  *
  * <pre>
  * for jc in [0, n) step NC                      B block kc × NC: packed once, shared by all threads (L3)
@@ -108,8 +109,13 @@ final class GemmPacked {
             int jr = s * NR, nr = Math.min(NR, nc - jr), bOff = s * NR * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir), r0 = aBase + ir * ldA;
-                GemmKernel.kernel(kc, a, r0, r0 + Math.min(1, mr - 1) * ldA, r0 + Math.min(2, mr - 1) * ldA,
-                        r0 + Math.min(3, mr - 1) * ldA, r0 + Math.min(4, mr - 1) * ldA, bp, bOff, tile);
+                if (MR == 5) {
+                    GemmKernel.kernel5x4(kc, a, r0, r0 + Math.min(1, mr - 1) * ldA, r0 + Math.min(2, mr - 1) * ldA,
+                            r0 + Math.min(3, mr - 1) * ldA, r0 + Math.min(4, mr - 1) * ldA, bp, bOff, tile);
+                } else {
+                    GemmKernel.kernel3x3(kc, a, r0, r0 + Math.min(1, mr - 1) * ldA, r0 + Math.min(2, mr - 1) * ldA,
+                            bp, bOff, tile);
+                }
                 GemmKernel.update(tile, NR, mr, nr, alpha, beta, c, cOff + ir * ldc + jr, ldc);
             }
         }

@@ -257,6 +257,40 @@ class GemmTest {
         assertArrayEquals(expected, c);
     }
 
+    /**
+     * Both micro-kernels directly (only one of them is selected by the tile setting of this JVM):
+     * rows of A through row offsets, packed B with row stride NR; the 3 × 3 kernel fills the first
+     * 3 vectors of each tile row. (The 5 × 4 kernel needs NR = 4 vectors, so under the 3x3 tile
+     * setting only the 3 × 3 kernel can be called.)
+     */
+    @Test
+    void bothMicroKernelsMatchDouble() {
+        SplittableRandom rng = new SplittableRandom(16);
+        int l = GemmKernel.L, nr = GemmKernel.NR, kc = 37, lda = 41;
+        float[] a = TestArrays.uniform(rng, 3 + 6 * lda, -1, 1);
+        float[] bp = TestArrays.uniform(rng, 5 + kc * nr, -1, 1);
+        int[] rows = {3, 3 + 2 * lda, 3 + lda, 3 + 5 * lda, 3 + 4 * lda};
+        for (int variant = GemmKernel.NV == 4 ? 0 : 1; variant < 2; variant++) {
+            float[] tile = new float[5 * nr];
+            int mr = variant == 0 ? 5 : 3, width = variant == 0 ? 4 * l : 3 * l;
+            if (variant == 0) GemmKernel.kernel5x4(kc, a, rows[0], rows[1], rows[2], rows[3], rows[4], bp, 5, tile);
+            else GemmKernel.kernel3x3(kc, a, rows[0], rows[1], rows[2], bp, 5, tile);
+            for (int r = 0; r < mr; r++) {
+                for (int j = 0; j < Math.min(width, nr); j++) {
+                    double exact = 0, abs = 0;
+                    for (int p = 0; p < kc; p++) {
+                        double t = (double) a[rows[r] + p] * bp[5 + p * nr + j];
+                        exact += t;
+                        abs += Math.abs(t);
+                    }
+                    double bound = 2 * (kc + 2) * Math.ulp(1f) / 2 * abs;
+                    assertTrue(Math.abs(tile[r * nr + j] - exact) <= bound,
+                            "kernel " + (variant == 0 ? "5x4" : "3x3") + " (" + r + "," + j + "): " + tile[r * nr + j] + " vs " + exact);
+                }
+            }
+        }
+    }
+
     /** The decode path's transposing lane-sum tree equals the scalar pairwise tree bit for bit. */
     @Test
     void laneSumTreeMatchesPairwiseOrder() {
