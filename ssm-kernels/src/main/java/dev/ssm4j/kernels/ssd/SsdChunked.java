@@ -81,7 +81,7 @@ final class SsdChunked {
                 int len = Math.min(q.q, cut[s + 1] - c0), lp = roundUp(len);
                 boolean lastChunk = c0 + len == cut[s + 1];
                 boolean needState = !lastChunk || (lastSeq && q.fin != null);
-                // C·Bᵀ for the group: the full (len, lp) square — 4×4-vector tiles beat skipping the
+                // C·Bᵀ for the group: the full (len, lp) square — whole register tiles beat skipping the
                 // upper triangle with narrower ones, and it is shared by all heads of the task
                 SsdChunkOps.packTransposed(q.bm, q.bAt(bi, c0, gi), q.bS, n, len, bt, qp);
                 int cAt = q.cAt(bi, c0, gi);
@@ -99,7 +99,7 @@ final class SsdChunked {
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
                     int xo = (hh - hA) * q.q * pp; // this head's block of xall and yall
                     // Y = D·x + exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks)
-                    //   + M · X                       (the diagonal block), by blocks of 4 rows (causal)
+                    //   + M · X                       (the diagonal block), by causal blocks of CAUSAL_ROWS
                     boolean fromState = !zero[hh - hA];
                     if (fromState) {
                         scaleC(q.cm, cAt, q.cS, n, ecum, len, cs);
