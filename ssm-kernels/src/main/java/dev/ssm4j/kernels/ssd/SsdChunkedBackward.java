@@ -155,7 +155,6 @@ final class SsdChunkedBackward {
         }
     }
 
-    /** Heads [hA, hB) of group gi, batch row bi. */
     /**
      * Floats of chunk-start states a task keeps at most (8 M floats = 32 MB, all 24 heads of a
      * 2048-token row): beyond it heads are processed in blocks that fit, each block redoing the
@@ -165,6 +164,7 @@ final class SsdChunkedBackward {
      */
     static long checkpointBudget = 8L << 20;
 
+    /** Heads [hA, hB) of group gi, batch row bi. */
     private static void unit(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB) {
         int[] cut = q.bounds(bi);
         int maxChunks = 0;
@@ -176,6 +176,7 @@ final class SsdChunkedBackward {
         }
     }
 
+    /** One block of heads [hA, hB): recompute pass and reverse pass over every sequence of the row. */
     private static void headBlock(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB,
                                   int[] cut, int maxChunks) {
         int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
