@@ -5,20 +5,22 @@ package dev.ssm4j.kernels.gemm;
  * once the buffers have grown to the largest shape seen, nothing at all.
  *
  * <ul>
- *   <li>{@link #packA}: the packed block of A (at most MC × KC floats) of the thread that runs a
- *       compute task; used only inside one task, which never waits on other tasks, so it cannot
- *       be re-entered.</li>
+ *   <li>{@link #packA}: the packed block of a transposed A (at most MC × KC floats) of the thread
+ *       that runs a compute task; used only inside one task, which never waits on other tasks, so
+ *       it cannot be re-entered.</li>
  *   <li>{@link #tile}, {@link #part}, {@link #sums}, {@link #reduceTmp}: micro-tile and reduction
  *       scratch, same rule.</li>
  *   <li>the shared buffer ({@link #takeShared}): owned by the thread that <em>calls</em> the GEMM
- *       for the whole call, read by all its tasks (the packed panel of B, at most KC × NC floats, or
+ *       for the whole call, read by all its tasks (the packed block of B, at most KC × NC floats, or
  *       the decode path's copy of the few rows of A). A calling thread that is itself a pool
  *       worker may, while it waits for its tasks, run a task of another GEMM call that also needs a
  *       shared buffer; then the buffer is busy and that call gets a fresh array instead.</li>
  * </ul>
  *
- * Memory kept per thread that ever ran a GEMM: about (MC·KC + KC·NC) floats ≈ 3.3 MB with the
- * default blocking and 16-lane vectors (see {@link GemmPacked}); it lives as long as the thread.
+ * Memory kept per thread, grown to the largest shape it has seen and kept for the life of the
+ * thread: the packed-A block (transA only, at most MC·KC floats = 300 KB with the default blocking
+ * of {@link GemmPacked}), the tile buffers (≈ 20 KB), and, on threads that call GEMMs, the shared
+ * buffer (at most KC·NC floats = 9.4 MB).
  */
 final class GemmScratch {
     private static final ThreadLocal<GemmScratch> LOCAL = ThreadLocal.withInitial(GemmScratch::new);
