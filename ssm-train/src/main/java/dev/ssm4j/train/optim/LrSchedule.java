@@ -49,10 +49,9 @@ public interface LrSchedule {
 
         @Override
         public double lr(long step) {
-            checkStep(step);
-            if (step < warmup) return peak * (step + 1) / warmup;
-            if (step >= total) return min;
-            double progress = (double) (step - warmup) / (total - warmup);
+            double progress = progress(step, warmup, total);
+            if (progress < 0) return peak * (step + 1) / warmup;
+            if (progress >= 1) return min;
             return min + (peak - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
         }
     }
@@ -65,12 +64,22 @@ public interface LrSchedule {
 
         @Override
         public double lr(long step) {
-            checkStep(step);
-            if (step < warmup) return peak * (step + 1) / warmup;
-            if (step >= total) return min;
-            double progress = (double) (step - warmup) / (total - warmup);
+            double progress = progress(step, warmup, total);
+            if (progress < 0) return peak * (step + 1) / warmup;
+            if (progress >= 1) return min;
             return peak + (min - peak) * progress;
         }
+    }
+
+    /**
+     * The decay's progress at {@code step}: −1 during warm-up (the caller ramps), then
+     * {@code (step − warmup) / (total − warmup)} clamped to [0, 1] (1 from {@code total} on).
+     */
+    private static double progress(long step, long warmup, long total) {
+        checkStep(step);
+        if (step < warmup) return -1;
+        if (step >= total) return 1;
+        return (double) (step - warmup) / (total - warmup);
     }
 
     private static void checkRate(String what, double lr) {
