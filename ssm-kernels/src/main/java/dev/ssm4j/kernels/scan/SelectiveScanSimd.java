@@ -7,8 +7,6 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of {@link SelectiveScanScalar#forward} and {@link SelectiveScanScalar#step}.
@@ -34,10 +32,8 @@ import jdk.incubator.vector.VectorOperators;
  * same reason the per-token softplus and silu use {@link ScanBlocks}' library-exp versions.
  *
  * <h2>Step</h2>
- * The decoding state is (b, d, n) with n contiguous, so the step vectorises over the state index
- * s instead, reading and writing each state row once; the per-channel Δ', Δ'·u and silu(z) are
- * first computed for a run of channels with channel-wide vectors. The exps per step are the same
- * (d·n/L) either way; vectorising over s avoids gathering state rows with stride n.
+ * The decoding step lives in {@link SelectiveScanSimdStep} (lanes over the state index s, since
+ * the (b, d, n) state has n contiguous); {@link #step} forwards to it.
  */
 public final class SelectiveScanSimd {
     private SelectiveScanSimd() {}
@@ -122,74 +118,8 @@ public final class SelectiveScanSimd {
         }
     }
 
-    /** Step: same contract as {@link SelectiveScanScalar#step}. */
+    /** Step: same contract as {@link SelectiveScanScalar#step}; the kernel is {@link SelectiveScanSimdStep}. */
     public static void step(ScanTensors io, float[] state, int stateOffset, ForkJoinPool pool) {
-        SelectiveScan.checkStep(io, state, stateOffset);
-        ScanSpec sp = io.spec;
-        int d = sp.channels;
-        int runsPerRow = (d + 255) / 256; // a run of ≤ 256 channels of one batch row per task
-        Parallel.forRange(pool, sp.batch * runsPerRow, 1, (start, end) -> {
-            float[] dtS = new float[256], dtuS = new float[256], gateS = new float[256]; // per channel of the run
-            for (int task = start; task < end; task++) {
-                int bi = task / runsPerRow, c0 = (task % runsPerRow) * 256, c1 = Math.min(d, c0 + 256);
-                stepRun(io, state, stateOffset, bi, c0, c1, dtS, dtuS, gateS);
-            }
-        });
-    }
-
-    /*
-     * Each of the two phases below calls a small method per vector of channels / per channel
-     * rather than looping inline: a step is short (one pass over the state), and HotSpot only
-     * compiles Vector API code with C2 — until then every vector operation allocates and runs
-     * hundreds of times slower. A method invoked once per channel reaches C2's invocation
-     * threshold within a few steps; a loop inside a method called a few times per step would
-     * take dozens of (very slow) steps to get there.
-     */
-    private static void stepRun(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int c1, float[] dtS,
-            float[] dtuS, float[] gateS) {
-        for (int c = c0; c < c1; c += L) stepPrologue(io, bi, c, c1, c0, dtS, dtuS, gateS);
-        for (int c = c0; c < c1; c++) stepChannel(io, state, stateOffset, bi, c, dtS[c - c0], dtuS[c - c0], gateS[c - c0]);
-    }
-
-    /** Δ', Δ'·u and the gate silu(z) for channels [c, min(c + L, c1)), into the run's scratch at c − c0. */
-    private static void stepPrologue(ScanTensors io, int bi, int c, int c1, int c0, float[] dtS, float[] dtuS,
-            float[] gateS) {
-        VectorMask<Float> m = F.indexInRange(c, c1);
-        boolean full = c + L <= c1;
-        FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c, m, full);
-        if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c, m, full));
-        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplus(dt);
-        FloatVector u = ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c, m, full);
-        ScanBlocks.store(dt, dtS, c - c0, m, full);
-        ScanBlocks.store(dt.mul(u), dtuS, c - c0, m, full);
-        FloatVector gate = io.z == null ? FloatVector.broadcast(F, 1f)
-                : ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c, m, full));
-        ScanBlocks.store(gate, gateS, c - c0, m, full);
-    }
-
-    /**
-     * One channel's state row h[bi, c, :] updated in place, vectorised over s, and its y. One
-     * loop whose last part is masked when L does not divide n, rather than a main loop plus a
-     * masked tail: two exp call sites would not both be inlined.
-     */
-    private static void stepChannel(ScanTensors io, float[] state, int stateOffset, int bi, int c, float dt, float dtu,
-            float gate) {
-        ScanSpec sp = io.spec;
-        int n = sp.stateSize, gi = c / sp.channelsPerGroup();
-        int at = stateOffset + (bi * sp.channels + c) * n, aRow = io.aOff + c * n;
-        int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
-        final float[] A = io.A, Bv = io.B, Cv = io.C;
-        FloatVector acc = FloatVector.zero(F);
-        for (int s = 0; s < n; s += L) {
-            boolean full = s + L <= n;
-            VectorMask<Float> m = full ? null : F.indexInRange(s, n);
-            FloatVector decay = VectorMath.exp(ScanBlocks.load(A, aRow + s, m, full).mul(dt));
-            FloatVector h = decay.fma(ScanBlocks.load(state, at + s, m, full), ScanBlocks.load(Bv, bRow + s, m, full).mul(dtu));
-            ScanBlocks.store(h, state, at + s, m, full);
-            acc = h.fma(ScanBlocks.load(Cv, cRow + s, m, full), acc); // masked-off lanes of C are 0
-        }
-        float y = acc.reduceLanes(VectorOperators.ADD);
-        if (io.D != null) y += io.D[io.dOff + c] * io.u[io.uOff + bi * io.uStride + c];
-        io.y[io.yOff + bi * io.yStride + c] = y * gate;
+        SelectiveScanSimdStep.step(io, state, stateOffset, pool);
     }
 }

@@ -1,0 +1,204 @@
+package dev.ssm4j.kernels.scan;
+
+import static dev.ssm4j.kernels.KernelConfig.F;
+
+import dev.ssm4j.kernels.Parallel;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * SIMD twin of {@link SelectiveScanScalar#step}: one decoding token for a batch of (b, d, n)
+ * states, updated in place. See docs/selective-scan.md, "Step".
+ *
+ * <h2>Shape of the work</h2>
+ * The state is (b, d, n) with n contiguous, so the lanes run over the state index s inside one
+ * channel: each channel reads and writes its state row once, as n/L vectors (one at Mamba's
+ * n = 16 with AVX-512). A task is a <em>block</em> of L consecutive channels of one batch row
+ * (L = lanes), in three parts:
+ * <ol>
+ *   <li>prologue, channel-wide vectors: Δ' = softplus(Δ + Δbias) of the L channels, parked in the
+ *       block's slice of y (the output, written last), so no scratch is needed;</li>
+ *   <li>one pass per channel j: decay = 2^(A[c, s]·Δ'log2e), h = decay·h + B·(Δ'u), and a
+ *       per-channel <em>vector</em> of partial sums C·h (lane i: the s ≡ i terms); the L partial
+ *       vectors are reduced together by a transpose-add tree ({@link #fold}) as they arrive — a
+ *       binary counter over j keeps at most log2 L pending vectors — so lane j of the result is
+ *       Σ_s C[s]·h[c0 + j, s] without one horizontal reduction per channel;</li>
+ *   <li>epilogue, channel-wide again: y = (Σ + D·u)·silu(z), one vector store over the parked Δ'.</li>
+ * </ol>
+ * Because Δ' is parked in y, y must not overlap any input ({@link SelectiveScan#checkStep}
+ * checks it).
+ *
+ * <h2>The decay exp</h2>
+ * The step is bound by the exponential (one per state element, ~20× the cost of the rest), so it
+ * has its own, cheaper one ({@link #exp2}): Δ'·log2e is computed once per channel (a scalar shared
+ * by the n elements of the row), so x = A·(Δ'log2e) is one multiply, and 2^x = 2^k·2^f with
+ * k = round(x), f = x − k ∈ [−½, ½] exact, 2^f a degree-5 minimax polynomial (relative error
+ * 9.2e−8, at most 2 ulp in float with Horner's FMAs), 2^k written into the exponent field. About
+ * 13 vector ops against ~22 for {@code VectorMath.exp}; clamping uses compare+blend, not
+ * {@code max}/{@code min} (whose Java NaN/−0 semantics cost several instructions each on x86).
+ */
+public final class SelectiveScanSimdStep {
+    private SelectiveScanSimdStep() {}
+
+    private static final int L = F.length();
+    /** log2 L: the levels of the transpose-add tree (L is a power of two, 2 … 16). */
+    private static final int LEVELS = Integer.numberOfTrailingZeros(L);
+    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels is ~3 µs of work. */
+    private static final int GRAIN = 16;
+
+    /** Step: same contract as {@link SelectiveScanScalar#step}; allocation-free on the calling thread. */
+    public static void step(ScanTensors io, float[] state, int stateOffset, ForkJoinPool pool) {
+        SelectiveScan.checkStep(io, state, stateOffset);
+        ScanSpec sp = io.spec;
+        int tasks = sp.batch * ((sp.channels + L - 1) / L);
+        if (Parallel.threads(pool) == 1 || tasks <= GRAIN) {
+            blocks(io, state, stateOffset, 0, tasks); // no lambda: nothing allocated
+        } else {
+            Parallel.forRange(pool, tasks, GRAIN, (start, end) -> blocks(io, state, stateOffset, start, end));
+        }
+    }
+
+    /* Blocks [start, end) of the (batch row, channel block) list. A method called once per block,
+       not a loop in a rarely-called one: HotSpot runs Vector API code fast only once C2 compiled it. */
+    private static void blocks(ScanTensors io, float[] state, int stateOffset, int start, int end) {
+        int d = io.spec.channels, perRow = (d + L - 1) / L;
+        float[] part = PART.get();
+        for (int task = start; task < end; task++) {
+            int bi = task / perRow, c0 = (task % perRow) * L, width = Math.min(L, d - c0);
+            int yAt = io.yOff + bi * io.yStride + c0;
+            prologue(io, bi, c0, width, yAt);
+            block(io, state, stateOffset, bi, c0, width, yAt, part);
+            epilogue(io, bi, c0, width, yAt);
+        }
+    }
+
+    /**
+     * Per-thread (L, L) scratch: row j holds channel j's vector of partial sums, then the tree's
+     * levels. 1 KB per thread at L = 16, made once (a step then allocates nothing); used only
+     * inside one task, which never waits on another, so it is never re-entered.
+     */
+    private static final ThreadLocal<float[]> PART = ThreadLocal.withInitial(() -> new float[L * L]);
+
+    // Transpose-add tree constants: level k pairs lane i with lane i ^ 2^k.
+    private static final VectorMask<Float> M0 = high(0), M1 = high(1), M2 = high(2), M3 = high(3);
+    private static final VectorShuffle<Float> X0 = swap(0), X1 = swap(1), X2 = swap(2), X3 = swap(3);
+
+    /** Lanes whose bit k is set (null past the last level). */
+    private static VectorMask<Float> high(int k) {
+        if (k >= LEVELS) return null;
+        boolean[] on = new boolean[L];
+        for (int i = 0; i < L; i++) on[i] = (i >> k & 1) != 0;
+        return VectorMask.fromArray(F, on, 0);
+    }
+
+    /** The permutation i → i ^ 2^k (null past the last level). */
+    private static VectorShuffle<Float> swap(int k) {
+        return k >= LEVELS ? null : VectorShuffle.fromOp(F, i -> i ^ (1 << k));
+    }
+
+    /**
+     * One level of the tree: a holds the partial sums of channels whose index has bit k clear,
+     * b those with it set, each channel spread over lanes that agree in bits below k. Lane i of
+     * the result is a[i] + a[i ^ 2^k] where bit k of i is clear and b[i] + b[i ^ 2^k] where it is
+     * set, so after level log2 L − 1 lane j holds the whole sum of channel j.
+     */
+    private static void fold(float[] part, int i, VectorMask<Float> high, VectorShuffle<Float> swap) {
+        FloatVector a = FloatVector.fromArray(F, part, i * L), b = FloatVector.fromArray(F, part, (i + 1) * L);
+        a.blend(b, high).add(b.blend(a, high).rearrange(swap)).intoArray(part, i / 2 * L);
+    }
+
+    /**
+     * The state update and C·h of channels [c0, c0 + width) of batch row bi (width ≤ L), into
+     * y[yAt …], reading Δ' from there. The prologue and epilogue are separate methods that take
+     * and return no vector, called from {@link #blocks}: this method holds only the channel loop,
+     * the one exp call site and the tree, because C2 stops inlining once a compilation has parsed
+     * NodeCountInliningCutoff IR nodes (with the prologue's softplus in here, the last folds of
+     * the tree were left as calls that box), and a bigger method made C1 give up ("out of virtual
+     * registers"), after which it never reached C2 at all.
+     */
+    private static void block(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int width, int yAt,
+            float[] part) {
+        ScanSpec sp = io.spec;
+        final int n = sp.stateSize, dg = sp.channelsPerGroup();
+        final float[] A = io.A, Bv = io.B, Cv = io.C;
+        for (int j = 0; j < width; j++) {
+            int c = c0 + j, gi = c / dg;
+            int at = stateOffset + (bi * sp.channels + c) * n, aRow = io.aOff + c * n;
+            int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
+            float dt = io.y[yAt + j]; // the parked Δ'
+            float dtu = dt * io.u[io.uOff + bi * io.uStride + c], dtl = dt * LOG2E; // shared by the row's n elements
+            FloatVector v = FloatVector.zero(F); // lane i: Σ over s ≡ i (mod L) of C[s]·h[c, s]
+            // One loop whose last vector is masked when L does not divide n (masked lanes: A = 0 →
+            // decay 1, h = 0, C = 0), so there is one exp call site.
+            for (int s = 0; s < n; s += L) {
+                boolean fs = s + L <= n;
+                VectorMask<Float> ms = fs ? null : F.indexInRange(s, n);
+                FloatVector decay = exp2(ScanBlocks.load(A, aRow + s, ms, fs).mul(dtl));
+                FloatVector h = decay.fma(ScanBlocks.load(state, at + s, ms, fs), ScanBlocks.load(Bv, bRow + s, ms, fs).mul(dtu));
+                ScanBlocks.store(h, state, at + s, ms, fs);
+                v = h.fma(ScanBlocks.load(Cv, cRow + s, ms, fs), v);
+            }
+            v.intoArray(part, j * L);
+        }
+        if (width < L) Arrays.fill(part, width * L, L * L, 0f);
+        // The tree, level by level through part: pairs (2i, 2i+1) → i. Through memory, not vectors
+        // carried by the channel loop: C2 boxes vectors that a loop carries in conditionally
+        // assigned variables (a binary counter of pending levels allocated ~80 B per channel).
+        for (int i = 0; i < L; i += 2) fold(part, i, M0, X0);
+        if (LEVELS > 1) for (int i = 0; i < L / 2; i += 2) fold(part, i, M1, X1);
+        if (LEVELS > 2) for (int i = 0; i < L / 4; i += 2) fold(part, i, M2, X2);
+        if (LEVELS > 3) fold(part, 0, M3, X3);
+        if (width == L) FloatVector.fromArray(F, part, 0).intoArray(io.y, yAt);
+        else FloatVector.fromArray(F, part, 0).intoArray(io.y, yAt, F.indexInRange(0, width));
+    }
+
+    /** Δ' = softplus(Δ + Δbias) of channels [c0, c0 + width) into y[yAt …] (overwritten by the epilogue). */
+    private static void prologue(ScanTensors io, int bi, int c0, int width, int yAt) {
+        boolean full = width == L;
+        VectorMask<Float> m = full ? null : F.indexInRange(0, width);
+        FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c0, m, full);
+        if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c0, m, full));
+        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplus(dt);
+        ScanBlocks.store(dt, io.y, yAt, m, full);
+    }
+
+    /** y = (C·h + D u) · silu(z) for channels [c0, c0 + width), with C·h read from y[yAt …]. */
+    private static void epilogue(ScanTensors io, int bi, int c0, int width, int yAt) {
+        if (io.D == null && io.z == null) return;
+        boolean full = width == L;
+        VectorMask<Float> m = full ? null : F.indexInRange(0, width);
+        FloatVector y = ScanBlocks.load(io.y, yAt, m, full);
+        if (io.D != null) {
+            y = ScanBlocks.load(io.D, io.dOff + c0, m, full).fma(ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c0, m, full), y);
+        }
+        if (io.z != null) y = y.mul(ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c0, m, full)));
+        ScanBlocks.store(y, io.y, yAt, m, full);
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+
+    private static final float MAGIC = 12582912f + 127f; // 1.5·2^23 + 127: x + MAGIC rounds x, low bits k + 127
+    // Minimax for 2^f on [−½, ½] with p(0) = 1 (relative error 9.2e−8; ≤ 2 ulp evaluated in float).
+    private static final float E1 = 6.931470037e-1f, E2 = 2.402224243e-1f, E3 = 5.550733581e-2f,
+            E4 = 9.671512991e-3f, E5 = 1.326472731e-3f;
+
+    /**
+     * 2^x lane by lane, for the decay (x = Δ'A·log2e ≤ 0 in a well-formed model). x ≤ −126.5
+     * gives exactly 0 (the true value is below 2^−126: subnormal or less), x ≥ 127.5 gives +∞
+     * (true overflow starts at 128); NaN gives NaN. Relative error ≤ 2 ulp + the rounding of x.
+     */
+    static FloatVector exp2(FloatVector x) {
+        x = x.blend(-127f, x.compare(VectorOperators.LT, -127f)); // k + 127 ≥ 0: 2^−127 is written as 0
+        x = x.blend(128f, x.compare(VectorOperators.GT, 128f));   // k + 127 ≤ 255: 2^128 is written as ∞
+        FloatVector t = x.add(MAGIC);
+        FloatVector f = x.sub(t.sub(MAGIC)); // x − round(x), exact
+        FloatVector p = f.fma(E5, E4).fma(f, FloatVector.broadcast(F, E3)).fma(f, FloatVector.broadcast(F, E2))
+                .fma(f, FloatVector.broadcast(F, E1)).fma(f, FloatVector.broadcast(F, 1f));
+        // bits(t) = bits(1.5·2^23) + k + 127; shifted left by 23 only k + 127 survives, in the exponent field.
+        return p.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+}
