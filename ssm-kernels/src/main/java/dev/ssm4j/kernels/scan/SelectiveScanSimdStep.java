@@ -124,25 +124,33 @@ public final class SelectiveScanSimdStep {
             float[] part) {
         ScanSpec sp = io.spec;
         final int n = sp.stateSize, dg = sp.channelsPerGroup();
-        final float[] A = io.A, Bv = io.B, Cv = io.C;
-        for (int j = 0; j < width; j++) {
-            int c = c0 + j, gi = c / dg;
-            int at = stateOffset + (bi * sp.channels + c) * n, aRow = io.aOff + c * n;
+        final float[] A = io.A, Bv = io.B, Cv = io.C, y = io.y, u = io.u;
+        // Everything the channel loop needs as locals, its indices linear in j: C2 then hoists the
+        // range checks out of the loop and keeps the per-channel scalar work to a few instructions
+        // (re-deriving them per channel, with c / dg, cost about as much as the vector work).
+        final int uAt = io.uOff + bi * io.uStride + c0, at0 = stateOffset + (bi * sp.channels + c0) * n;
+        final int a0 = io.aOff + c0 * n;
+        for (int j0 = 0; j0 < width; ) { // runs of channels that share a group of B and C
+            int gi = (c0 + j0) / dg, j1 = Math.min(width, (gi + 1) * dg - c0);
             int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
-            float dt = io.y[yAt + j]; // the parked Δ'
-            float dtu = dt * io.u[io.uOff + bi * io.uStride + c], dtl = dt * LOG2E; // shared by the row's n elements
-            FloatVector v = FloatVector.zero(F); // lane i: Σ over s ≡ i (mod L) of C[s]·h[c, s]
-            // One loop whose last vector is masked when L does not divide n (masked lanes: A = 0 →
-            // decay 1, h = 0, C = 0), so there is one exp call site.
-            for (int s = 0; s < n; s += L) {
-                boolean fs = s + L <= n;
-                VectorMask<Float> ms = fs ? null : F.indexInRange(s, n);
-                FloatVector decay = exp2(ScanBlocks.load(A, aRow + s, ms, fs).mul(dtl));
-                FloatVector h = decay.fma(ScanBlocks.load(state, at + s, ms, fs), ScanBlocks.load(Bv, bRow + s, ms, fs).mul(dtu));
-                ScanBlocks.store(h, state, at + s, ms, fs);
-                v = h.fma(ScanBlocks.load(Cv, cRow + s, ms, fs), v);
+            for (int j = j0; j < j1; j++) {
+                float dt = y[yAt + j]; // the parked Δ'
+                float dtu = dt * u[uAt + j], dtl = dt * LOG2E; // shared by the row's n elements
+                int at = at0 + j * n, aRow = a0 + j * n;
+                FloatVector v = FloatVector.zero(F); // lane i: Σ over s ≡ i (mod L) of C[s]·h[c0 + j, s]
+                // One loop whose last vector is masked when L does not divide n (masked lanes: A = 0 →
+                // decay 1, h = 0, C = 0), so there is one exp call site.
+                for (int s = 0; s < n; s += L) {
+                    boolean fs = s + L <= n;
+                    VectorMask<Float> ms = fs ? null : F.indexInRange(s, n);
+                    FloatVector decay = exp2(ScanBlocks.load(A, aRow + s, ms, fs), dtl);
+                    FloatVector h = decay.fma(ScanBlocks.load(state, at + s, ms, fs), ScanBlocks.load(Bv, bRow + s, ms, fs).mul(dtu));
+                    ScanBlocks.store(h, state, at + s, ms, fs);
+                    v = h.fma(ScanBlocks.load(Cv, cRow + s, ms, fs), v);
+                }
+                v.intoArray(part, j * L);
             }
-            v.intoArray(part, j * L);
+            j0 = j1;
         }
         if (width < L) Arrays.fill(part, width * L, L * L, 0f);
         // The tree, level by level through part: pairs (2i, 2i+1) → i. Through memory, not vectors
@@ -186,19 +194,35 @@ public final class SelectiveScanSimdStep {
     private static final float E1 = 6.931470037e-1f, E2 = 2.402224243e-1f, E3 = 5.550733581e-2f,
             E4 = 9.671512991e-3f, E5 = 1.326472731e-3f;
 
-    /**
-     * 2^x lane by lane, for the decay (x = Δ'A·log2e ≤ 0 in a well-formed model). x ≤ −126.5
-     * gives exactly 0 (the true value is below 2^−126: subnormal or less), x ≥ 127.5 gives +∞
-     * (true overflow starts at 128); NaN gives NaN. Relative error ≤ 2 ulp + the rounding of x.
-     */
+    /** 2^x lane by lane: {@code exp2(x, 1)}. */
     static FloatVector exp2(FloatVector x) {
-        x = x.blend(-127f, x.compare(VectorOperators.LT, -127f)); // k + 127 ≥ 0: 2^−127 is written as 0
-        x = x.blend(128f, x.compare(VectorOperators.GT, 128f));   // k + 127 ≤ 255: 2^128 is written as ∞
-        FloatVector t = x.add(MAGIC);
-        FloatVector f = x.sub(t.sub(MAGIC)); // x − round(x), exact
-        FloatVector p = f.fma(E5, E4).fma(f, FloatVector.broadcast(F, E3)).fma(f, FloatVector.broadcast(F, E2))
-                .fma(f, FloatVector.broadcast(F, E1)).fma(f, FloatVector.broadcast(F, 1f));
-        // bits(t) = bits(1.5·2^23) + k + 127; shifted left by 23 only k + 127 survives, in the exponent field.
-        return p.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        return exp2(x, 1f);
+    }
+
+    /**
+     * 2^(a·scale) lane by lane, for the decay (a = A[c, s], scale = Δ'log2e: a·scale ≤ 0 in a
+     * well-formed model). With x = a·scale: x ≤ −126.5 gives exactly 0 (the true value is below
+     * 2^−126: subnormal or less), x > 128 gives +∞ (so does (127.5, 128], where the true value is
+     * within 2^0.5 of FLT_MAX); NaN gives NaN. Relative error ≤ 2 ulp + the rounding of a·scale.
+     *
+     * <p>Shaped for a short dependency chain, since the step is latency-bound (each channel's
+     * chain is ~25 vector ops long, and the out-of-order window holds only a few channels):
+     * k = round(x) comes straight from an FMA a·scale + MAGIC (in parallel with the product x
+     * itself), the polynomial is evaluated by Estrin's scheme (depth 3 FMAs instead of 5 for
+     * Horner, one op more), and the out-of-range lanes are fixed by blends at the end, whose
+     * compares run beside the polynomial instead of clamping x before it.
+     */
+    static FloatVector exp2(FloatVector a, float scale) {
+        FloatVector x = a.mul(scale);
+        FloatVector t = a.fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, MAGIC)); // low bits: k + 127
+        FloatVector f = x.sub(t.sub(MAGIC)); // x − k, |f| ≤ ½ (+1 ulp: x is rounded, k is not)
+        FloatVector f2 = f.mul(f);
+        FloatVector p01 = f.fma(E1, 1f), p23 = f.fma(E3, E2), p45 = f.fma(E5, E4);
+        FloatVector p = f2.fma(f2.fma(p45, p23), p01); // p01 + f²·(p23 + f²·p45)
+        // bits(t) = bits(1.5·2^23) + k + 127; shifted left by 23 only k + 127 survives, in the
+        // exponent field. Lanes with k + 127 outside [0, 255] get garbage here and are replaced.
+        FloatVector y = p.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        return y.blend(0f, x.compare(VectorOperators.LT, -127f))
+                .blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 128f));
     }
 }
