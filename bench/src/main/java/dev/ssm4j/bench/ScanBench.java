@@ -31,10 +31,13 @@ public final class ScanBench implements Command {
                 Times the Mamba-1 selective scan with short JMH runs (one fork each; about 3-4 minutes
                 in all, most of it the scalar twin at the large shape):
                   forward and backward at (b, l, d, n) = (1, 2048, 1536, 16) and (8, 256, 128, 16),
-                  step at (b, d, n) = (1, 1536, 16), scalar and SIMD, for each thread count.
+                  step at (b, d, n) = (1, 1536, 16), scalar and SIMD, for each thread count, and its
+                  floor impl=traffic: reading and writing the same state bytes and nothing else.
                 Elements = b·l·d·n (l = 1 for step). The table is followed by the SIMD/scalar and
-                backward/forward ratios at the large shape, and (text mode only) the SIMD backward
-                when the forward saved its checkpoints. The full configurable runs:
+                backward/forward ratios at the large shape, the step's time relative to its state
+                traffic (state hot in cache, and rotating through 24 states like a 24-layer model),
+                and (text mode only) the SIMD backward when the forward saved its checkpoints.
+                The full configurable runs:
                   ./ssm jmh 'ScanBenchmark|ScanStepBenchmark' -f 1 -wi 2 -i 3 -w 1 -r 1
                   --json         one JSON object per line: kernel, direction, impl, b, l, d, n, threads,
                                  seconds, elements_per_second
@@ -68,7 +71,7 @@ public final class ScanBench implements Command {
             }
         }
         for (int t : threads) {
-            for (String impl : List.of("simd", "scalar")) points.add(new Point("step", STEP, impl, t));
+            for (String impl : List.of("simd", "scalar", "traffic")) points.add(new Point("step", STEP, impl, t));
         }
 
         BenchReport report = new BenchReport(json);
@@ -95,6 +98,16 @@ public final class ScanBench implements Command {
         report.finish("selective scan (Mamba-1 S6), " + KernelConfig.describe() + ", elements = b·l·d·n");
         if (!json) {
             for (int t : threads) {
+                // The step against its state traffic; again with 24 rotated states (summary lines only).
+                Map<String, Double> rotated = new java.util.HashMap<>();
+                for (String impl : List.of("simd", "traffic")) {
+                    rotated.put(impl, JmhShort.secondsPerOp(ScanStepBenchmark.class, "step", Map.of("shape", STEP,
+                            "impl", impl, "threads", Integer.toString(t), "states", "24")));
+                }
+                System.out.println(stepVsTraffic(t, seconds.get(new Point("step", STEP, "simd", t)),
+                        seconds.get(new Point("step", STEP, "traffic", t)), rotated.get("simd"), rotated.get("traffic")));
+            }
+            for (int t : threads) {
                 Double fs = seconds.get(new Point("forward", BIG, "simd", t));
                 Double fc = seconds.get(new Point("forward", BIG, "scalar", t));
                 Double bs = seconds.get(new Point("backward", BIG, "simd", t));
@@ -107,22 +120,35 @@ public final class ScanBench implements Command {
         return 0;
     }
 
+    /** "step (1, 1536, 16), t thread(s): SIMD x µs = r× its state traffic (…); 24 rotated states: …". */
+    private static String stepVsTraffic(int threads, double simd, double traffic, double simd24, double traffic24) {
+        String[] dims = STEP.split("x");
+        long bytes = 4L * Long.parseLong(dims[0]) * Long.parseLong(dims[1]) * Long.parseLong(dims[2]);
+        return String.format(Locale.ROOT,
+                "step (1, 1536, 16), %d thread(s): SIMD %.2f µs = %.1fx its state traffic (%.2f µs to read+write %d KB)"
+                        + "; rotating 24 states: %.2f µs = %.1fx (%.2f µs)",
+                threads, simd * 1e6, simd / traffic, traffic * 1e6, bytes / 1024, simd24 * 1e6, simd24 / traffic24,
+                traffic24 * 1e6);
+    }
+
     /** --clock cpu: minimum thread CPU time per call, in this JVM, one thread. */
     private static int cpuClock(boolean json) {
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         if (!mx.isCurrentThreadCpuTimeSupported()) throw new IllegalStateException("thread CPU time is not supported here");
         BenchReport report = new BenchReport(json);
         Map<String, Double> sec = new java.util.HashMap<>();
-        for (String dir : List.of("forward", "backward", "backwardFromCheckpoints", "step")) {
-            for (String impl : List.of("simd", "scalar")) {
-                if (dir.equals("backwardFromCheckpoints") && impl.equals("scalar")) continue;
-                boolean step = dir.equals("step");
+        for (String dir : List.of("forward", "backward", "backwardFromCheckpoints", "step", "step24")) {
+            for (String impl : List.of("simd", "scalar", "traffic")) {
+                if (dir.equals("backwardFromCheckpoints") && !impl.equals("simd")) continue;
+                if (!dir.startsWith("step") && impl.equals("traffic")) continue;
+                if (dir.equals("step24") && impl.equals("scalar")) continue;
+                boolean step = dir.startsWith("step");
                 long b, l, d, n;
                 Runnable call;
                 int batch, reps;
                 if (step) {
                     ScanStepBenchmark s = new ScanStepBenchmark();
-                    s.shape = STEP; s.impl = impl; s.threads = 1;
+                    s.shape = STEP; s.impl = impl; s.threads = 1; s.states = dir.equals("step24") ? 24 : 1;
                     s.setup();
                     call = s::step;
                     b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 30;
@@ -146,11 +172,12 @@ public final class ScanBench implements Command {
                     best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
                 }
                 sec.put(dir + impl, best);
-                String direction = dir.equals("backwardFromCheckpoints") ? "backward" : dir;
+                String direction = dir.equals("backwardFromCheckpoints") ? "backward" : dir.equals("step24") ? "step" : dir;
                 var row = report.row().put("kernel", "selective_scan").put("direction", direction).put("impl", impl)
                         .put("b", b).put("l", l).put("d", d).put("n", n).put("threads", 1)
                         .put("seconds", best).put("elements_per_second", b * l * d * n / best).put("clock", "thread_cpu")
-                        .put("variant", dir.equals("backwardFromCheckpoints") ? "from_checkpoints" : "-");
+                        .put("variant", dir.equals("backwardFromCheckpoints") ? "from_checkpoints"
+                                : dir.equals("step24") ? "24_states" : "-");
                 row.add();
             }
         }
@@ -161,6 +188,8 @@ public final class ScanBench implements Command {
                     "(1, 2048, 1536, 16): SIMD/scalar forward %.1fx, SIMD backward/forward %.2fx (%.2fx from the forward's checkpoints)",
                     sec.get("forwardscalar") / sec.get("forwardsimd"), sec.get("backwardsimd") / sec.get("forwardsimd"),
                     sec.get("backwardFromCheckpointssimd") / sec.get("forwardsimd")));
+            System.out.println(stepVsTraffic(1, sec.get("stepsimd"), sec.get("steptraffic"), sec.get("step24simd"),
+                    sec.get("step24traffic")));
         }
         return 0;
     }
