@@ -45,6 +45,19 @@ public final class VectorMath {
 
     /** e^x lane by lane; error bounds in the class comment. */
     public static FloatVector exp(FloatVector x) {
+        FloatVector y = expClamped(x);
+        VectorMask<Float> under = x.compare(VectorOperators.LT, LO);
+        VectorMask<Float> over = x.compare(VectorOperators.GT, OVERFLOW);
+        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+    }
+
+    /**
+     * e^x for x in [−87.3, 88.3] (same ≤ 2 ulp as {@link #exp(FloatVector)}); outside it returns
+     * e^−87.3 (≈ 1.2e−38) or e^88.3 (≈ 2.4e38) instead of 0 and ∞; NaN stays NaN. Enough for σ, SiLU
+     * and the online log-sum-exp, where 1 + e^−x or a running sum absorbs both ends, and four vector
+     * ops (two compares, two blends) cheaper than {@link #exp(FloatVector)}: ~15% of a SiLU.
+     */
+    public static FloatVector expClamped(FloatVector x) {
         var sp = x.species();
         FloatVector xc = x.max(LO).min(HI);
         // t = x·log2(e) + 1.5·2^23: the low mantissa bits of t hold k = round(x / ln 2).
@@ -62,10 +75,7 @@ public final class VectorMath {
         // bits(t) = bits(MAGIC) + k; (bits(t) + 127) << 23 == (k + 127) << 23 because the high
         // bits of bits(MAGIC) shift out of the word.
         IntVector bits = t.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector y = er.mul(bits.reinterpretAsFloats());
-        VectorMask<Float> under = x.compare(VectorOperators.LT, LO);
-        VectorMask<Float> over = x.compare(VectorOperators.GT, OVERFLOW);
-        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+        return er.mul(bits.reinterpretAsFloats());
     }
 
     /** Scalar twin of {@link #exp(FloatVector)}: correctly rounded (via double). */
@@ -76,7 +86,7 @@ public final class VectorMath {
     /** σ(x) = 1 / (1 + e^−x); saturates cleanly to 0 and 1. */
     public static FloatVector sigmoid(FloatVector x) {
         FloatVector one = FloatVector.broadcast(x.species(), 1f);
-        return one.div(exp(x.neg()).add(1f));
+        return one.div(expClamped(x.neg()).add(1f));
     }
 
     /** Scalar twin of {@link #sigmoid(FloatVector)}. */
@@ -84,9 +94,13 @@ public final class VectorMath {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
-    /** SiLU (swish): x · σ(x). */
+    /**
+     * SiLU (swish): x · σ(x), computed as x / (1 + e^−x) — one division and no multiply. Below
+     * x ≈ −88.4 this is x / e^88.4 instead of x·e^x (both below 1e−36); −∞ gives −∞ (the scalar
+     * twin: NaN).
+     */
     public static FloatVector silu(FloatVector x) {
-        return x.mul(sigmoid(x));
+        return x.div(expClamped(x.neg()).add(1f));
     }
 
     /** Scalar twin of {@link #silu(FloatVector)}. */

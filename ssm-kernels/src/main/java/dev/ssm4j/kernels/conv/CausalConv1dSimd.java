@@ -62,35 +62,117 @@ public final class CausalConv1dSimd {
         return wT;
     }
 
-    /** All tokens of all rows, channels [c0, c1). */
+    /** Tokens per block of the interior loop: (T + w − 1) rows of a channel block stay in L1/L2. */
+    static final int T_BLOCK = 8;
+
+    /**
+     * All tokens of all rows, channels [c0, c1). Each sequence splits into its first w−1 tokens
+     * ("edge": some taps read the initial state or nothing, handled through a per-token tap table by
+     * {@link #token}) and the rest ("interior": all w taps are rows of x, handled by {@link #interior}).
+     */
     private static void forwardColumns(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
                                        float[] init, int initOff, int[] cu, float[] wT, float[] bias, boolean silu,
                                        int b, int l, int d, int w, int c0, int c1) {
-        // Per token, the taps that read something non-zero: source array, offset of its row, tap index j.
-        // Inside a sequence these are the w rows t−w+1..t of x; near a row or sequence start some taps
-        // read the initial state or nothing. Built once per token, used by every channel vector.
+        // Tap table of one edge token: source array, offset of its row, tap offset j·d in wT.
         float[][] src = new float[w][];
         int[] srcOff = new int[w];
-        int[] tapW = new int[w];                                                // offset of tap j in wT: j·d
+        int[] tapW = new int[w];
         for (int bi = 0; bi < b; bi++) {
-            for (int t = 0; t < l; t++) {
-                int seg = Segments.start(cu, bi, l, t);
-                int nt = 0;
-                for (int j = 0; j < w; j++) {
-                    int p = t - (w - 1) + j;
-                    if (p >= seg) {
-                        src[nt] = x;
-                        srcOff[nt] = xOff + (bi * l + p) * xStride;
-                    } else if (p < 0 && seg == 0 && init != null) {
-                        src[nt] = init;
-                        srcOff[nt] = initOff + (bi * (w - 1) + (w - 1 + p)) * d;
-                    } else {
-                        continue;
+            for (int t = 0; t < l; ) {
+                int seg = Segments.start(cu, bi, l, t), segEnd = Segments.end(cu, bi, l, t);
+                int edgeEnd = Math.min(segEnd, seg + w - 1);
+                for (; t < edgeEnd; t++) {
+                    int nt = 0;
+                    for (int j = 0; j < w; j++) {
+                        int p = t - (w - 1) + j;
+                        if (p >= seg) {
+                            src[nt] = x;
+                            srcOff[nt] = xOff + (bi * l + p) * xStride;
+                        } else if (p < 0 && seg == 0 && init != null) {
+                            src[nt] = init;
+                            srcOff[nt] = initOff + (bi * (w - 1) + (w - 1 + p)) * d;
+                        } else {
+                            continue;
+                        }
+                        tapW[nt++] = j * d;
                     }
-                    tapW[nt++] = j * d;
+                    token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
                 }
-                token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
+                for (; t < segEnd; t = Math.min(segEnd, t + T_BLOCK)) {
+                    interior(y, yOff, yStride, x, xOff, xStride, wT, bias, silu, d, w, bi * l + t,
+                            bi * l + Math.min(segEnd, t + T_BLOCK), c0, c1);
+                }
             }
+        }
+    }
+
+    /**
+     * Interior tokens [g0, g1) (flattened row indices, every tap inside x) of channels [c0, c1).
+     * Channel vector outer, token inner: the w weight vectors and the bias stay in registers, and the
+     * w inputs of a token are a register ring, so each x element is loaded once (plus w−1 reloads per
+     * block). The block is short (T_BLOCK tokens), so the T + w − 1 rows it walks stay in cache and
+     * memory still sees x and y row by row.
+     */
+    private static void interior(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
+                                 float[] bias, boolean silu, int d, int w, int g0, int g1, int c0, int c1) {
+        int c = c0;
+        if (w == 4) {
+            for (; c + L <= c1; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, silu, d, c, g1 - g0);
+        } else {
+            for (; c + L <= c1; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, g1 - g0);
+        }
+        if (c < c1) ringTail(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, c1, g1 - g0);
+    }
+
+    /** w = 4 (every released checkpoint): n tokens of one channel vector; xp = first tap row of the first token. */
+    private static void ring4(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT, float[] bias,
+                              boolean silu, int d, int c, int n) {
+        FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+        FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+        FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+        FloatVector x0 = FloatVector.fromArray(F, x, xp), x1 = FloatVector.fromArray(F, x, xp + xStride);
+        FloatVector x2 = FloatVector.fromArray(F, x, xp + 2 * xStride);
+        xp += 3 * xStride;
+        for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
+            FloatVector x3 = FloatVector.fromArray(F, x, xp);
+            // Same order of operations as token() (bias, then taps 0..3), so that a sequence gives the same
+            // bits whether a token is an edge or an interior one (chunked == whole, tested). The chain is
+            // 4 FMAs long, but tokens are independent, so out-of-order execution overlaps them.
+            FloatVector acc = x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))));
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yp);
+            x0 = x1;
+            x1 = x2;
+            x2 = x3;
+        }
+    }
+
+    /** Any width: n tokens of one channel vector; the w taps are reloaded per token (they are in L1). */
+    private static void ringAny(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
+                                float[] bias, boolean silu, int d, int w, int c, int n) {
+        FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+        for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
+            FloatVector acc = bv;
+            for (int j = 0; j < w; j++) {
+                acc = FloatVector.fromArray(F, x, xp + j * xStride).fma(FloatVector.fromArray(F, wT, j * d + c), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yp);
+        }
+    }
+
+    /** The last, partial channel vector [c, c1) of n interior tokens, masked. */
+    private static void ringTail(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
+                                 float[] bias, boolean silu, int d, int w, int c, int c1, int n) {
+        VectorMask<Float> m = F.indexInRange(c, c1);
+        FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
+        for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
+            FloatVector acc = bv;
+            for (int j = 0; j < w; j++) {
+                acc = FloatVector.fromArray(F, x, xp + j * xStride, m).fma(FloatVector.fromArray(F, wT, j * d + c, m), acc);
+            }
+            if (silu) acc = VectorMath.silu(acc);
+            acc.intoArray(y, yp, m);
         }
     }
 

@@ -49,7 +49,8 @@ public final class CausalConv1dSimdBackward {
             Columns cols = new Columns(dx, dxOff, dxStride, dInitialState, dInitialStateOff, dwT, dbias, dy, dyOff,
                     dyStride, x, xOff, xStride, initialState, initialStateOff, cuSeqlens, wT, bias, silu, l, d, w);
             for (int bi = 0; bi < b; bi++) {
-                for (int t = 0; t < l; t++) cols.token(bi, t, c0, c1);
+                if (w == 4) cols.row4(bi, c0, c1);
+                else for (int t = 0; t < l; t++) cols.token(bi, t, c0, c1);
                 if (dFinalState != null) {
                     CausalConv1dScalar.routeFinalStateGradient(dx, dxOff, dxStride, dInitialState, dInitialStateOff,
                             dFinalState, dFinalStateOff, cuSeqlens, bi, l, d, w, c0, c1);
@@ -114,6 +115,82 @@ public final class CausalConv1dSimdBackward {
             int c = c0;
             for (; c + L <= c1; c += L) full(dyRow, c);
             if (c < c1) tail(dyRow, c, c1);
+        }
+
+        /**
+         * Row bi for w = 4: each sequence's first w−1 tokens through the tap table ({@link #token}), the
+         * rest in blocks of T_BLOCK tokens by {@link #ring4} (full channel vectors) and {@link #token}
+         * (the last, partial vector).
+         */
+        void row4(int bi, int c0, int c1) {
+            int cFull = c0 + (c1 - c0) / L * L;
+            for (int t = 0; t < l; ) {
+                int seg = Segments.start(cu, bi, l, t), segEnd = Segments.end(cu, bi, l, t);
+                for (int edgeEnd = Math.min(segEnd, seg + 3); t < edgeEnd; t++) token(bi, t, c0, c1);
+                for (; t < segEnd; t = Math.min(segEnd, t + CausalConv1dSimd.T_BLOCK)) {
+                    int g0 = bi * l + t, n = Math.min(segEnd, t + CausalConv1dSimd.T_BLOCK) - t;
+                    for (int c = c0; c < cFull; c += L) ring4(g0, n, c);
+                    if (cFull < c1) for (int i = 0; i < n; i++) token(bi, t + i, cFull, c1);
+                }
+            }
+        }
+
+        /**
+         * Interior tokens [g0, g0 + n) (flattened rows, all 4 taps in x) of channels [c, c + LANES), w = 4.
+         * Registers hold the weights, the bias, the dweight and dbias partials of the block, the ring of
+         * the last 4 inputs and the ring of the 4 dx rows a token scatters into: dx row p is loaded once,
+         * receives w3·g_p, w2·g_{p+1}, w1·g_{p+2}, w0·g_{p+3} (the same order of FMAs as {@link #full},
+         * so results do not depend on where a block starts) and is stored once. The 3 rows still open at
+         * the end of a block are stored and reloaded by the next block.
+         */
+        private void ring4(int g0, int n, int c) {
+            FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+            FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+            FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+            FloatVector zero = FloatVector.zero(F), db = zero, dw0 = zero, dw1 = zero, dw2 = zero, dw3 = zero;
+            int xp = xOff + (g0 - 3) * xStride + c, dp = dxOff + (g0 - 3) * dxStride + c, yp = dyOff + g0 * dyStride + c;
+            boolean wantDx = dx != null;
+            FloatVector x0 = FloatVector.fromArray(F, x, xp), x1 = FloatVector.fromArray(F, x, xp + xStride);
+            FloatVector x2 = FloatVector.fromArray(F, x, xp + 2 * xStride);
+            FloatVector p0 = zero, p1 = zero, p2 = zero;                 // dx rows t−3, t−2, t−1
+            if (wantDx) {
+                p0 = FloatVector.fromArray(F, dx, dp);
+                p1 = FloatVector.fromArray(F, dx, dp + dxStride);
+                p2 = FloatVector.fromArray(F, dx, dp + 2 * dxStride);
+            }
+            xp += 3 * xStride;
+            for (int i = 0; i < n; i++, xp += xStride, dp += dxStride, yp += dyStride) {
+                FloatVector x3 = FloatVector.fromArray(F, x, xp);
+                FloatVector g = FloatVector.fromArray(F, dy, yp);
+                if (silu) g = g.mul(dsilu(x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))))));
+                db = db.add(g);
+                dw0 = x0.fma(g, dw0);
+                dw1 = x1.fma(g, dw1);
+                dw2 = x2.fma(g, dw2);
+                dw3 = x3.fma(g, dw3);
+                if (wantDx) {
+                    FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, dp + 3 * dxStride));
+                    w0.fma(g, p0).intoArray(dx, dp);                        // row t−3 is complete
+                    p0 = w1.fma(g, p1);
+                    p1 = w2.fma(g, p2);
+                    p2 = p3;
+                }
+                x0 = x1;
+                x1 = x2;
+                x2 = x3;
+            }
+            if (wantDx) {
+                p0.intoArray(dx, dp);
+                p1.intoArray(dx, dp + dxStride);
+                p2.intoArray(dx, dp + 2 * dxStride);
+            }
+            if (dbias != null) FloatVector.fromArray(F, dbias, c).add(db).intoArray(dbias, c);
+            if (dwT != null) {
+                FloatVector.fromArray(F, dwT, c).add(dw0).intoArray(dwT, c);
+                FloatVector.fromArray(F, dwT, d + c).add(dw1).intoArray(dwT, d + c);
+                FloatVector.fromArray(F, dwT, 2 * d + c).add(dw2).intoArray(dwT, 2 * d + c);
+                FloatVector.fromArray(F, dwT, 3 * d + c).add(dw3).intoArray(dwT, 3 * d + c);
+            }
         }
 
         /** silu'(pre) = σ·(1 + pre·(1 − σ)). */

@@ -27,6 +27,23 @@ final class Segments {
         return Math.max(0, cu[lo] - bi * l);
     }
 
+    /**
+     * End (exclusive, local token index within row {@code bi}) of the segment that holds token t of
+     * that row; l when there are no boundaries. Never past the row's end.
+     */
+    static int end(int[] cu, int bi, int l, int t) {
+        if (cu == null) return l;
+        int g = bi * l + t;
+        // smallest k with cu[k] > g (upper bound), by binary search
+        int lo = 0, hi = cu.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cu[mid] <= g) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo == cu.length ? l : Math.min(l, cu[lo] - bi * l);
+    }
+
     /** Segment start of the last token of row bi (0 for an empty row): the segment the final state belongs to. */
     static int lastStart(int[] cu, int bi, int l) {
         return l == 0 ? 0 : start(cu, bi, l, l - 1);

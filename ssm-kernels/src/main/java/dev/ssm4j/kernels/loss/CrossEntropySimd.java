@@ -9,12 +9,10 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of the fused softmax cross-entropy: lanes hold LANES consecutive vocabulary entries of
- * one row. Forward: a max pass (four independent accumulators: a max chain has a latency of
- * several cycles) and a Σ exp(x − m) pass (two accumulators, one exp call site — see
- * {@link #sumExp}). A row of 50280 floats (196 KB) stays in L2 between the two passes, so memory
- * sees the logits once. Backward: one pass, exp(x − lse)·scale, using the saved lse. The last
- * partial vector of a row is masked: the masked lanes must not take part in the max (they would
- * load as 0) or in the sum (exp(0 − m) ≠ 0), hence the masked lanewise ops. Math: {@link CrossEntropy}.
+ * one row. Forward: one pass per row with an online log-sum-exp ({@link #logSumExp}: running max and
+ * rescaled sum per lane, one exp per element). Backward: one pass, exp(x − lse)·scale, using the saved
+ * lse. The last partial vector of a backward row is masked; that of a forward row is done in scalar
+ * code. Math: {@link CrossEntropy}.
  */
 public final class CrossEntropySimd {
     private CrossEntropySimd() {}
@@ -40,52 +38,53 @@ public final class CrossEntropySimd {
         }
     }
 
-    /** log Σ exp(x_i) over x[off, off + n). */
-    public static float logSumExp(float[] x, int off, int n) {
-        float m = max(x, off, n);
-        return m + (float) Math.log(sumExp(x, off, n, m));
-    }
-
-    static float max(float[] x, int off, int n) {
-        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
-        int i = 0;
-        for (; i + 4 * L <= n; i += 4 * L) {
-            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
-            m1 = m1.max(FloatVector.fromArray(F, x, off + i + L));
-            m2 = m2.max(FloatVector.fromArray(F, x, off + i + 2 * L));
-            m3 = m3.max(FloatVector.fromArray(F, x, off + i + 3 * L));
-        }
-        for (; i + L <= n; i += L) m0 = m0.max(FloatVector.fromArray(F, x, off + i));
-        if (i < n) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            m1 = m1.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, off + i, m), m);
-        }
-        return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
-    }
+    /**
+     * Lanes' running maxima start here rather than at −∞, so that x − m is never −∞ − (−∞) = NaN for
+     * −∞ logits (masked vocabulary entries); a lane that never sees a finite logit keeps s = 0.
+     */
+    private static final float NO_MAX = -Float.MAX_VALUE;
 
     /**
-     * Σ exp(x_i − max). One exp call site in the loop on purpose: each call site inlines a full copy
-     * of the polynomial and its Vector API plumbing, and with four copies C2 ran out of inlining
-     * budget and boxed the rest (145 MB allocated per 512-row call). Two accumulators that swap
-     * roles every iteration still give two independent add chains.
+     * log Σ exp(x_i) over x[off, off + n), in one pass (online log-sum-exp): each lane keeps a running
+     * maximum m and a sum s of exp(x − m). A new value v either stays below m (s += e^(v−m)) or becomes
+     * the new maximum (s = s·e^(m−v) + 1, m = v); both cases need e^−|v−m|, so there is one exp per
+     * element, as in the two-pass form, and memory (or L2) reads the row once. Two (m, s) pairs that
+     * swap roles every iteration give two independent dependency chains with a single exp call site
+     * (every call site inlines a full copy of the polynomial; see {@code VectorMath}). The lanes are
+     * combined at the end in double: lse = M + log Σ_lanes s_i·e^(m_i − M).
      */
-    static float sumExp(float[] x, int off, int n, float max) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+    public static float logSumExp(float[] x, int off, int n) {
+        FloatVector m0 = FloatVector.broadcast(F, NO_MAX), m1 = m0, s0 = FloatVector.zero(F), s1 = s0;
         int i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector t = s1.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max)));
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            FloatVector dv = v.sub(m1);
+            FloatVector e = VectorMath.expClamped(dv.abs().neg());     // ≈1e−38 instead of 0 below −87: harmless in a sum
+            VectorMask<Float> up = dv.compare(VectorOperators.GT, 0f);
+            FloatVector sNew = s1.add(e).blend(s1.fma(e, FloatVector.broadcast(F, 1f)), up);
+            FloatVector mNew = m1.max(v);
             s1 = s0;
-            s0 = t;
+            m1 = m0;
+            s0 = sNew;
+            m0 = mNew;
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        return i < n ? sum + tailSumExp(x, off, i, n, max) : sum;
-    }
-
-    /** Σ exp(x_j − max) over the last, partial vector [i, n): a method of its own, with its own inlining budget. */
-    private static float tailSumExp(float[] x, int off, int i, int n, float max) {
-        VectorMask<Float> m = F.indexInRange(i, n);
-        FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i, m).sub(max));
-        return FloatVector.zero(F).add(e, m).reduceLanes(VectorOperators.ADD);
+        // Lanes combined in double: M = max_i m_i, Σ = Σ_i s_i·e^(m_i − M).
+        double big = Math.max(m0.reduceLanes(VectorOperators.MAX), m1.reduceLanes(VectorOperators.MAX)), sum = 0;
+        for (int k = 0; k < L; k++) {
+            sum += s0.lane(k) * Math.exp(m0.lane(k) - big) + s1.lane(k) * Math.exp(m1.lane(k) - big);
+        }
+        // The last, partial vector (< LANES values) one by one, with the same online update: scalar exps
+        // here cost less than a second inlined vector exp in this method (see VectorMath on call sites).
+        for (; i < n; i++) {
+            double v = x[off + i];
+            if (v > big) {
+                sum = sum * Math.exp(big - v) + 1;
+                big = v;
+            } else {
+                sum += Math.exp(v - big);
+            }
+        }
+        return (float) (big + Math.log(sum));
     }
 
     /** dlogits rows [r0, r1) = (exp(x − lse) − onehot)·scale, 0 for ignored rows; dlogits may be logits. */
