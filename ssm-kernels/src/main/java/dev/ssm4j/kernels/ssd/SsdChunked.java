@@ -63,8 +63,9 @@ final class SsdChunked {
         float[] cb = t.get(CB, q.q * qp);               // (Q, Qp): C·Bᵀ
         float[] m = t.get(M, q.q * qp);                 // (Q, Qp): CB ∘ L ∘ Δ_j
         float[] row = t.get(ROW, qp);                   // (Qp): running row of L
-        float[] xall = t.get(XP, heads * q.q * pp);     // (heads, Q, pp): x of the chunk, zero-padded
-        float[] yall = t.get(YB, heads * q.q * pp);     // (heads, Q, pp): y of the chunk before the copy-out
+        int rs = SsdChunkOps.tokenRowStride(heads, pp); // (Q, rs): one token row of the chunk per rs floats
+        float[] xall = t.get(XP, q.q * rs);             // x of the chunk, head k at columns [k·pp, k·pp + p), zero-padded
+        float[] yall = t.get(YB, q.q * rs);             // y of the chunk before the copy-out, same layout
         float[] xw = t.get(XW, q.q * pp);               // (Q, pp): w_j·x_j
         float[] raw = t.get(RAW, qp), delta = t.get(DELTA, qp), dtA = t.get(DTA, qp), decay = t.get(DECAY, qp);
         float[] cum = t.get(CUM, qp), ecum = t.get(ECUM, qp), w = t.get(W, qp);
@@ -85,10 +86,11 @@ final class SsdChunked {
                 // upper triangle with narrower ones, and it is shared by all heads of the task
                 SsdChunkOps.packTransposed(q.bm, q.bAt(bi, c0, gi), q.bS, n, len, bt, qp);
                 int cAt = q.cAt(bi, c0, gi);
-                // x of every head of the task into dense (len, pp) blocks: the caller's rows are h·p floats
-                // apart, and as the streamed operand of the products below such a stride maps the rows
-                // to few L1 sets; y likewise goes through dense blocks and is written out per token row
-                SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, xall, q.q, pp);
+                // x of the task's heads into token rows rs floats apart: the caller's rows are h·p floats
+                // apart (6 KB), a stride that maps a head's rows to two L1 sets when the products below
+                // stream them; rs is a little longer, so they spread over all sets. With pp = p a token
+                // row is one copy of (hB − hA)·p floats; y goes out the same way
+                SsdChunkOps.packTokens(q.x, q.xAt(bi, c0, hA), q.xS, hB - hA, p, len, xall, rs, pp);
                 SsdGemm.mm(cb, 0, qp, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, bt, 0, qp, len, lp, 0, n);
                 for (int hh = hA; hh < hB; hh++) {
                     int so = (hh - hA) * sz;
@@ -97,30 +99,30 @@ final class SsdChunked {
                     float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
                     SsdChunkOps.decays(dtA, len, decay);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
-                    int xo = (hh - hA) * q.q * pp; // this head's block of xall and yall
+                    int xo = (hh - hA) * pp; // this head's columns of xall and yall
                     // Y = D·x + exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks)
                     //   + M · X                       (the diagonal block), by causal blocks of CAUSAL_ROWS
                     boolean fromState = !zero[hh - hA];
                     if (fromState) {
                         scaleC(q.cm, cAt, q.cS, n, ecum, len, cs);
-                        SsdGemm.mm(yall, xo, pp, dSkip, xall, xo, pp, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
+                        SsdGemm.mm(yall, xo, rs, dSkip, xall, xo, rs, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
                     }
                     for (int r0 = 0; r0 < len; r0 += CAUSAL_ROWS) {
                         int rows = Math.min(CAUSAL_ROWS, len - r0);
-                        SsdGemm.mm(yall, xo + r0 * pp, pp, fromState ? 1f : dSkip, fromState ? yall : xall,
-                                xo + r0 * pp, pp, m, r0 * qp, qp, 1, xall, xo, pp, rows, pp, 0, r0 + rows);
+                        SsdGemm.mm(yall, xo + r0 * rs, rs, fromState ? 1f : dSkip, fromState ? yall : xall,
+                                xo + r0 * rs, rs, m, r0 * qp, qp, 1, xall, xo, rs, rows, pp, 0, r0 + rows);
                     }
                     if (needState) {
                         // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j
                         SsdChunkOps.stateWeights(row, delta, len, w);
-                        scaleRows(xall, xo, pp, w, len, pp, xw);
+                        scaleRows(xall, xo, rs, w, len, pp, xw);
                         float keep = zero[hh - hA] ? 0f : (float) Math.exp(total);
                         SsdGemm.mm(states, so, pp, keep, states, so, pp, bt, 0, qp, 1, xw, 0, pp,
                                 n, pp, 0, len);
                         zero[hh - hA] = false;
                     }
                 }
-                SsdChunkOps.unpackHeads(yall, q.q, pp, hA, hB, p, len, q.y, q.yAt(bi, c0, 0), q.yS, false);
+                SsdChunkOps.unpackTokens(yall, rs, pp, hB - hA, p, len, q.y, q.yAt(bi, c0, hA), q.yS);
             }
             if (lastSeq && q.fin != null) {
                 for (int hh = hA; hh < hB; hh++) {
