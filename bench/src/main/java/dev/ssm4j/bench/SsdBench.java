@@ -30,7 +30,8 @@ public final class SsdBench implements Command {
         return """
                 usage: ./ssm bench ssd [options]
                 Short JMH runs of the Mamba-2 SSD kernels; one row per point with kernel, direction, impl,
-                b, l, h, p, n, g, chunk, threads, seconds (per call), tokens_per_second, microseconds_per_token.
+                b, l, h, p, n, g, chunk, threads, seconds (per call), tokens_per_second, microseconds_per_token
+                (and bytes_per_call with --timer cpu).
                   --directions LIST  forward,backward,step (default all three)
                   --impls LIST       forward implementations: chunked (SIMD SSD), recurrent (SIMD recurrence),
                                      scalar (plain recurrence); default chunked,recurrent. The backward runs
@@ -44,7 +45,8 @@ public final class SsdBench implements Command {
                   --timer T          jmh (default): JMH wall-clock time per call, short settings;
                                      cpu: in-process, the calling thread's CPU time per call (best of
                                      --reps calls after a JIT warm-up) — steadier on a shared machine,
-                                     one thread only
+                                     one thread only; adds bytes_per_call, the heap bytes the calling
+                                     thread allocated per call (0 = allocation-free in steady state)
                   --reps R           calls timed with --timer cpu, default 10
                   --json             JSON lines instead of a table
                 Environment: SSM_BENCH_QUICK=1 shortens every measurement (smoke test only).""";
@@ -88,10 +90,10 @@ public final class SsdBench implements Command {
                 for (int l : lengths) {
                     for (String impl : impls) {
                         Map<String, String> pm = params(l, t, b, h, p, n, g, q, true);
-                        double s = cpu ? cpuSeconds(forward(pm), impl, reps)
-                                : JmhShort.secondsPerOp(SsdForwardBenchmark.class, impl, pm);
+                        Cpu c = cpu ? cpuSeconds(forward(pm), impl, reps) : null;
+                        double s = cpu ? c.seconds() : JmhShort.secondsPerOp(SsdForwardBenchmark.class, impl, pm);
                         row(report, "forward", impl.equals("recurrent") ? "recurrent-simd" : impl, b, l, h, p, n, g, q, t, s,
-                                timer);
+                                timer, c);
                     }
                 }
             }
@@ -100,9 +102,9 @@ public final class SsdBench implements Command {
                     for (String impl : impls) {
                         if (impl.equals("recurrent")) continue; // no separate recurrent backward
                         Map<String, String> pm = params(l, t, b, h, p, n, g, q, true);
-                        double s = cpu ? cpuSeconds(backward(pm), impl, reps)
-                                : JmhShort.secondsPerOp(SsdBackwardBenchmark.class, impl, pm);
-                        row(report, "backward", impl, b, l, h, p, n, g, q, t, s, timer);
+                        Cpu c = cpu ? cpuSeconds(backward(pm), impl, reps) : null;
+                        double s = cpu ? c.seconds() : JmhShort.secondsPerOp(SsdBackwardBenchmark.class, impl, pm);
+                        row(report, "backward", impl, b, l, h, p, n, g, q, t, s, timer, c);
                     }
                 }
             }
@@ -111,9 +113,9 @@ public final class SsdBench implements Command {
                     if (impl.equals("recurrent")) continue;
                     String method = impl.equals("chunked") ? "simd" : "scalar";
                     Map<String, String> pm = params(1, t, b, h, p, n, g, q, false);
-                    double s = cpu ? cpuSeconds(step(pm), method, reps)
-                            : JmhShort.secondsPerOp(SsdStepBenchmark.class, method, pm);
-                    row(report, "step", method, b, 1, h, p, n, g, 0, t, s, timer);
+                    Cpu c = cpu ? cpuSeconds(step(pm), method, reps) : null;
+                    double s = cpu ? c.seconds() : JmhShort.secondsPerOp(SsdStepBenchmark.class, method, pm);
+                    row(report, "step", method, b, 1, h, p, n, g, 0, t, s, timer, c);
                 }
             }
         }
@@ -178,34 +180,54 @@ public final class SsdBench implements Command {
         return s;
     }
 
+    /** A benchmark method called directly (reflection would allocate itself and spoil the byte count). */
+    private static Runnable call(Object state, String method) {
+        if (state instanceof SsdForwardBenchmark f) {
+            return switch (method) {
+                case "chunked" -> f::chunked;
+                case "recurrent" -> f::recurrent;
+                default -> f::scalar;
+            };
+        }
+        if (state instanceof SsdBackwardBenchmark b) return method.equals("chunked") ? b::chunked : b::scalar;
+        SsdStepBenchmark st = (SsdStepBenchmark) state;
+        return method.equals("simd") ? st::simd : st::scalar;
+    }
+
+    /** Best CPU seconds and mean heap bytes allocated per call, by the calling thread. */
+    private record Cpu(double seconds, double bytes) {}
+
     /**
      * Best thread-CPU seconds of {@code reps} calls of the benchmark method (after the state's JIT
-     * warm-up and three untimed calls). CPU time leaves out the time other processes hold the core.
+     * warm-up and three untimed calls), and the bytes the calling thread allocated per call over
+     * those calls (0 for a kernel that is allocation-free in steady state; work on pool threads is
+     * not counted). CPU time leaves out the time other processes hold the core.
      */
-    private static double cpuSeconds(Object state, String method, int reps) {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        try {
-            java.lang.reflect.Method m = state.getClass().getMethod(method);
-            for (int i = 0; i < 3; i++) m.invoke(state);
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < reps; i++) {
-                long c0 = mx.getCurrentThreadCpuTime();
-                m.invoke(state);
-                best = Math.min(best, mx.getCurrentThreadCpuTime() - c0);
-            }
-            return best * 1e-9;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot run " + state.getClass().getSimpleName() + "." + method, e);
+    private static Cpu cpuSeconds(Object state, String method, int reps) {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+                .getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        Runnable m = call(state, method);
+        for (int i = 0; i < 3; i++) m.run();
+        long best = Long.MAX_VALUE, a0 = mx.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < reps; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
+            m.run();
+            best = Math.min(best, mx.getCurrentThreadCpuTime() - c0);
         }
+        double bytes = (mx.getThreadAllocatedBytes(tid) - a0) / (double) reps;
+        return new Cpu(best * 1e-9, bytes);
     }
 
     private static void row(BenchReport report, String direction, String impl, int b, int l, int h, int p, int n,
-                            int g, int q, int threads, double seconds, String timer) {
+                            int g, int q, int threads, double seconds, String timer, Cpu cpu) {
         double tokens = (double) b * l;
-        report.row().put("kernel", "ssd").put("direction", direction).put("impl", impl).put("b", b).put("l", l)
+        var r = report.row().put("kernel", "ssd").put("direction", direction).put("impl", impl).put("b", b).put("l", l)
                 .put("h", h).put("p", p).put("n", n).put("g", g).put("chunk", q).put("threads", threads)
                 .put("seconds", seconds).put("tokens_per_second", tokens / seconds)
-                .put("microseconds_per_token", seconds * 1e6 / tokens).put("timer", timer).add();
+                .put("microseconds_per_token", seconds * 1e6 / tokens).put("timer", timer);
+        if (cpu != null) r.put("bytes_per_call", cpu.bytes());
+        r.add();
     }
 
     private static List<String> words(String list, List<String> allowed, String option) {

@@ -211,12 +211,17 @@ public final class Ssd {
                             float[] C, int cOff, int cStride,
                             float[] A, float[] D, float[] dtBias,
                             int batch, SsdConfig cfg, ForkJoinPool pool) {
-        SsdProblem pr = SsdChecks.step(y, yOff, yStride, state, x, xOff, xStride, dt, dtOff, dtStride,
-                B, bOff, bStride, C, cOff, cStride, A, D, dtBias, batch, cfg);
         if (impl == Impl.AUTO) impl = KernelConfig.FORCE_SCALAR ? Impl.SCALAR : Impl.RECURRENT;
         switch (impl) {
-            case SCALAR -> SsdScalar.step(pr, pool);
-            case RECURRENT -> SsdRecurrent.step(pr, pool);
+            case SCALAR -> SsdScalar.step(SsdChecks.step(y, yOff, yStride, state, x, xOff, xStride, dt, dtOff, dtStride,
+                    B, bOff, bStride, C, cOff, cStride, A, D, dtBias, batch, cfg), pool);
+            case RECURRENT -> {
+                // no problem object: a decoding step on one task allocates nothing
+                SsdChecks.stepArgs(y, yOff, yStride, state, x, xOff, xStride, dt, dtOff, dtStride,
+                        B, bOff, bStride, C, cOff, cStride, A, D, dtBias, batch, cfg);
+                SsdRecurrent.step(y, yOff, yStride, state, x, xOff, xStride, dt, dtOff, dtStride, B, bOff, bStride,
+                        C, cOff, cStride, A, D, dtBias, batch, cfg, pool);
+            }
             default -> throw new IllegalArgumentException("impl " + impl + " has no step; use SCALAR or RECURRENT");
         }
     }

@@ -79,10 +79,49 @@ final class SsdChecks {
         return pr;
     }
 
+    /**
+     * The checks of {@link #step} without building a problem object (same order, same messages):
+     * the SIMD step takes its arguments directly, so that a decoding step allocates nothing.
+     */
+    static void stepArgs(float[] y, int yOff, int yS, float[] state,
+                         float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
+                         float[] B, int bOff, int bS, float[] C, int cOff, int cS,
+                         float[] A, float[] D, float[] dtBias, int batch, SsdConfig cfg) {
+        state("state", state, batch, cfg, false);
+        checkInputs(x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, state, null, A, D, dtBias, batch, 1, cfg);
+        tokens("y", y, yOff, yS, cfg.xWidth(), "h*p", batch, 1);
+    }
+
     private static SsdProblem inputs(float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
                                      float[] B, int bOff, int bS, float[] C, int cOff, int cS,
                                      float[] h0, int[][] cu, float[] A, float[] D, float[] dtBias,
                                      int batch, int length, SsdConfig cfg) {
+        checkInputs(x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias, batch, length, cfg);
+        SsdProblem pr = new SsdProblem(batch, length, cfg);
+        pr.x = x;
+        pr.xOff = xOff;
+        pr.xS = xS;
+        pr.dt = dt;
+        pr.dtOff = dtOff;
+        pr.dtS = dtS;
+        pr.bm = B;
+        pr.bOff = bOff;
+        pr.bS = bS;
+        pr.cm = C;
+        pr.cOff = cOff;
+        pr.cS = cS;
+        pr.h0 = h0;
+        pr.cu = cu;
+        pr.a = A;
+        pr.d = D;
+        pr.dtBias = dtBias;
+        return pr;
+    }
+
+    private static void checkInputs(float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
+                                    float[] B, int bOff, int bS, float[] C, int cOff, int cS,
+                                    float[] h0, int[][] cu, float[] A, float[] D, float[] dtBias,
+                                    int batch, int length, SsdConfig cfg) {
         if (cfg == null) throw new IllegalArgumentException("cfg must not be null");
         if (batch < 0) throw new IllegalArgumentException("batch must be >= 0, got " + batch);
         if (length < 0) throw new IllegalArgumentException("length must be >= 0, got " + length);
@@ -110,43 +149,30 @@ final class SsdChecks {
                 }
             }
         }
-        SsdProblem pr = new SsdProblem(batch, length, cfg);
-        pr.x = x;
-        pr.xOff = xOff;
-        pr.xS = xS;
-        pr.dt = dt;
-        pr.dtOff = dtOff;
-        pr.dtS = dtS;
-        pr.bm = B;
-        pr.bOff = bOff;
-        pr.bS = bS;
-        pr.cm = C;
-        pr.cOff = cOff;
-        pr.cS = cS;
-        pr.h0 = h0;
-        pr.cu = cu;
-        pr.a = A;
-        pr.d = D;
-        pr.dtBias = dtBias;
-        return pr;
     }
 
     /** A (b, l, width) token-major tensor at (off, stride) must fit its array. */
     static void tokens(String name, float[] a, int off, int stride, int width, String widthName, int b, int l) {
-        String shape = "(b=" + b + ", l=" + l + ", " + widthName + "=" + width + ")";
-        if (a == null) throw new IllegalArgumentException(name + " must not be null; expected " + shape);
+        // the shape text is built only for a message: a valid call (every decoding step) allocates nothing
+        if (a == null) {
+            throw new IllegalArgumentException(name + " must not be null; expected " + shape(widthName, width, b, l));
+        }
         if (off < 0) throw new IllegalArgumentException(name + ": offset " + off + " < 0");
         if (stride < width) {
             throw new IllegalArgumentException(name + ": token stride " + stride + " < " + widthName + "=" + width
-                    + " of shape " + shape);
+                    + " of shape " + shape(widthName, width, b, l));
         }
         long rows = (long) b * l;
         if (rows == 0) return;
         long need = off + (rows - 1) * stride + width;
         if (need > a.length) {
-            throw new IllegalArgumentException(name + ": array of length " + a.length + " is too short for " + shape
-                    + " at offset " + off + ", token stride " + stride + ": needs " + need);
+            throw new IllegalArgumentException(name + ": array of length " + a.length + " is too short for "
+                    + shape(widthName, width, b, l) + " at offset " + off + ", token stride " + stride + ": needs " + need);
         }
+    }
+
+    private static String shape(String widthName, int width, int b, int l) {
+        return "(b=" + b + ", l=" + l + ", " + widthName + "=" + width + ")";
     }
 
     static void perHead(String name, float[] a, int h, boolean optional) {

@@ -152,6 +152,46 @@ final class SsdChunkOps {
         }
     }
 
+    /**
+     * Row stride of a token-major chunk buffer holding {@code heads} heads of pp floats per token:
+     * heads·pp plus one cache line, so that consecutive rows do not alias to the same few L1 sets
+     * (a multiple of 4 KB apart, or 6 KB as in the caller's (h, p) rows at h = 24, p = 64, would).
+     */
+    static int tokenRowStride(int heads, int pp) {
+        return heads * pp + 64 / Float.BYTES;
+    }
+
+    /**
+     * {@code heads} heads of tokens [0, len) of a token-major (·, h, p) tensor, the first of them at
+     * src[off + j·stride], into dst rows of rs floats: head k at dst[j·rs + k·pp], zero-padded to pp.
+     * With pp = p a token row is one copy (sequential on both sides).
+     */
+    static void packTokens(float[] src, int off, int stride, int heads, int p, int len, float[] dst, int rs, int pp) {
+        for (int j = 0; j < len; j++) {
+            int s = off + j * stride, d = j * rs;
+            if (pp == p) {
+                System.arraycopy(src, s, dst, d, heads * p);
+                continue;
+            }
+            for (int k = 0; k < heads; k++) {
+                System.arraycopy(src, s + k * p, dst, d + k * pp, p);
+                Arrays.fill(dst, d + k * pp + p, d + (k + 1) * pp, 0f);
+            }
+        }
+    }
+
+    /** The inverse of {@link #packTokens} for the p real columns of each head (written). */
+    static void unpackTokens(float[] src, int rs, int pp, int heads, int p, int len, float[] dst, int off, int stride) {
+        for (int j = 0; j < len; j++) {
+            int s = j * rs, d = off + j * stride;
+            if (pp == p) {
+                System.arraycopy(src, s, dst, d, heads * p);
+                continue;
+            }
+            for (int k = 0; k < heads; k++) System.arraycopy(src, s + k * pp, dst, d + k * p, p);
+        }
+    }
+
     /** The inverse of {@link #packHeads} for the p real columns: written ({@code add} false) or added. */
     static void unpackHeads(float[] src, int q, int pp, int hA, int hB, int p, int len, float[] dst, int off, int stride,
                             boolean add) {

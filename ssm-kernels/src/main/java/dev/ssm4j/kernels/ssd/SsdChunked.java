@@ -25,7 +25,10 @@ import jdk.incubator.vector.FloatVector;
  * to the FMA peak instead of a latency-bound elementwise recurrence.
  *
  * <p>Loop order within a task: chunk outer, heads inner, so C·Bᵀ is computed once per chunk for all
- * of the task's heads; each head's state Sᵀ (n × pp floats) stays in the workspace.
+ * of the task's heads; each head's state Sᵀ (n × pp floats) stays in the workspace. The chunk's x
+ * and y of all the task's heads sit in token-major buffers with a padded row stride (one copy per
+ * token row in and out). The loop structure, the phase split and the variants measured are in
+ * docs/ssd.md.
  */
 final class SsdChunked {
     private SsdChunked() {}
@@ -38,7 +41,7 @@ final class SsdChunked {
 
     // task workspace slots
     private static final int STATES = 0, BT = 1, CB = 2, M = 3, ROW = 4, XP = 5, XW = 6, YB = 7, RAW = 8, DELTA = 9,
-            DTA = 10, CUM = 11, ECUM = 12, W = 13, DECAY = 14, CS = 15;
+            DTA = 10, CUM = 11, ECUM = 12, W = 13, DECAY = 14;
 
     static void forward(SsdProblem q, SsdWorkspace ws, ForkJoinPool pool) {
         int slices = SsdChunkOps.slices(q, pool);
@@ -63,12 +66,12 @@ final class SsdChunked {
         float[] cb = t.get(CB, q.q * qp);               // (Q, Qp): C·Bᵀ
         float[] m = t.get(M, q.q * qp);                 // (Q, Qp): CB ∘ L ∘ Δ_j
         float[] row = t.get(ROW, qp);                   // (Qp): running row of L
-        float[] xall = t.get(XP, heads * q.q * pp);     // (heads, Q, pp): x of the chunk, zero-padded
-        float[] yall = t.get(YB, heads * q.q * pp);     // (heads, Q, pp): y of the chunk before the copy-out
+        int rs = SsdChunkOps.tokenRowStride(heads, pp); // (Q, rs): one token row of the chunk per rs floats
+        float[] xall = t.get(XP, q.q * rs);             // x of the chunk, head k at columns [k·pp, k·pp + p), zero-padded
+        float[] yall = t.get(YB, q.q * rs);             // y of the chunk before the copy-out, same layout
         float[] xw = t.get(XW, q.q * pp);               // (Q, pp): w_j·x_j
         float[] raw = t.get(RAW, qp), delta = t.get(DELTA, qp), dtA = t.get(DTA, qp), decay = t.get(DECAY, qp);
         float[] cum = t.get(CUM, qp), ecum = t.get(ECUM, qp), w = t.get(W, qp);
-        float[] cs = t.get(CS, q.q * n);               // (Q, n): exp(cum_i)·C_i
         int[] cut = q.bounds(bi);
         boolean[] zero = new boolean[heads]; // state known to be all zero (skip the state → output product)
         for (int s = 0; s + 1 < cut.length; s++) {
@@ -85,10 +88,11 @@ final class SsdChunked {
                 // upper triangle with narrower ones, and it is shared by all heads of the task
                 SsdChunkOps.packTransposed(q.bm, q.bAt(bi, c0, gi), q.bS, n, len, bt, qp);
                 int cAt = q.cAt(bi, c0, gi);
-                // x of every head of the task into dense (len, pp) blocks: the caller's rows are h·p floats
-                // apart, and as the streamed operand of the products below such a stride maps the rows
-                // to few L1 sets; y likewise goes through dense blocks and is written out per token row
-                SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, xall, q.q, pp);
+                // x of the task's heads into token rows rs floats apart: the caller's rows are h·p floats
+                // apart (6 KB), a stride that maps a head's rows to two L1 sets when the products below
+                // stream them; rs is a little longer, so they spread over all sets. With pp = p a token
+                // row is one copy of (hB − hA)·p floats; y goes out the same way
+                SsdChunkOps.packTokens(q.x, q.xAt(bi, c0, hA), q.xS, hB - hA, p, len, xall, rs, pp);
                 SsdGemm.mm(cb, 0, qp, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, bt, 0, qp, len, lp, 0, n);
                 for (int hh = hA; hh < hB; hh++) {
                     int so = (hh - hA) * sz;
@@ -97,30 +101,30 @@ final class SsdChunked {
                     float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
                     SsdChunkOps.decays(dtA, len, decay);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
-                    int xo = (hh - hA) * q.q * pp; // this head's block of xall and yall
-                    // Y = D·x + exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks)
-                    //   + M · X                       (the diagonal block), by causal blocks of CAUSAL_ROWS
+                    int xo = (hh - hA) * pp; // this head's columns of xall and yall
+                    // Y = exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks), C read in place
+                    //   + D·X                   (skip)
+                    //   + M · X                 (the diagonal block), by causal blocks of CAUSAL_ROWS
+                    // The row scaling exp(cum_i) is applied to the (Q, p) product rather than to C (Q, n):
+                    // half the elements, in L1, and fused with the skip and with w ∘ X for the state below
                     boolean fromState = !zero[hh - hA];
-                    if (fromState) {
-                        scaleC(q.cm, cAt, q.cS, n, ecum, len, cs);
-                        SsdGemm.mm(yall, xo, pp, dSkip, xall, xo, pp, cs, 0, n, 1, states, so, pp, len, pp, 0, n);
-                    }
+                    if (fromState) SsdGemm.mm(yall, xo, rs, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, states, so, pp, len, pp, 0, n);
+                    if (needState) SsdChunkOps.stateWeights(row, delta, len, w);
+                    rowPass(xall, yall, xo, rs, fromState ? ecum : null, dSkip, needState ? w : null, xw, len, pp);
                     for (int r0 = 0; r0 < len; r0 += CAUSAL_ROWS) {
                         int rows = Math.min(CAUSAL_ROWS, len - r0);
-                        SsdGemm.mm(yall, xo + r0 * pp, pp, fromState ? 1f : dSkip, fromState ? yall : xall,
-                                xo + r0 * pp, pp, m, r0 * qp, qp, 1, xall, xo, pp, rows, pp, 0, r0 + rows);
+                        SsdGemm.mm(yall, xo + r0 * rs, rs, 1f, yall, xo + r0 * rs, rs, m, r0 * qp, qp, 1, xall, xo, rs,
+                                rows, pp, 0, r0 + rows);
                     }
                     if (needState) {
-                        // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j
-                        SsdChunkOps.stateWeights(row, delta, len, w);
-                        scaleRows(xall, xo, pp, w, len, pp, xw);
+                        // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j  (w ∘ X made by rowPass)
                         float keep = zero[hh - hA] ? 0f : (float) Math.exp(total);
                         SsdGemm.mm(states, so, pp, keep, states, so, pp, bt, 0, qp, 1, xw, 0, pp,
                                 n, pp, 0, len);
                         zero[hh - hA] = false;
                     }
                 }
-                SsdChunkOps.unpackHeads(yall, q.q, pp, hA, hB, p, len, q.y, q.yAt(bi, c0, 0), q.yS, false);
+                SsdChunkOps.unpackTokens(yall, rs, pp, hB - hA, p, len, q.y, q.yAt(bi, c0, hA), q.yS);
             }
             if (lastSeq && q.fin != null) {
                 for (int hh = hA; hh < hB; hh++) {
@@ -141,15 +145,25 @@ final class SsdChunked {
         }
     }
 
-    /** dst[i][·] = s_i · C_i for i &lt; len: C rows scaled by exp(cum_i), (len, n) dense. */
-    static void scaleC(float[] c, int off, int stride, int n, float[] s, int len, float[] dst) {
-        int nv = SsdChunkOps.F.loopBound(n);
+    /**
+     * One pass over the chunk's rows i &lt; len of one head (pp floats at so + i·rs in x and y):
+     * y_i = e_i·y_i + D·x_i (y_i = D·x_i when e is null: no state term), and, when w is non-null,
+     * xw_i = w_i·x_i (dense (len, pp)).
+     */
+    static void rowPass(float[] x, float[] y, int so, int rs, float[] e, float dSkip, float[] w, float[] xw, int len,
+                        int pp) {
+        FloatVector dv = FloatVector.broadcast(SsdChunkOps.F, dSkip);
         for (int i = 0; i < len; i++) {
-            int src = off + i * stride, d = i * n;
-            float si = s[i];
-            int k = 0;
-            for (; k < nv; k += L) FloatVector.fromArray(SsdChunkOps.F, c, src + k).mul(si).intoArray(dst, d + k);
-            for (; k < n; k++) dst[d + k] = si * c[src + k];
+            int o = so + i * rs;
+            FloatVector ev = FloatVector.broadcast(SsdChunkOps.F, e == null ? 0f : e[i]);
+            FloatVector wv = FloatVector.broadcast(SsdChunkOps.F, w == null ? 0f : w[i]);
+            for (int v = 0; v < pp; v += L) {
+                FloatVector xv = FloatVector.fromArray(SsdChunkOps.F, x, o + v);
+                FloatVector yv = xv.mul(dv);
+                if (e != null) yv = FloatVector.fromArray(SsdChunkOps.F, y, o + v).fma(ev, yv);
+                yv.intoArray(y, o + v);
+                if (w != null) xv.mul(wv).intoArray(xw, i * pp + v);
+            }
         }
     }
 }

@@ -59,4 +59,33 @@ class SsdArgumentsTest {
         expect(() -> Ssd.step(y, 0, H * P, new float[3], y, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a, null, null,
                 B, CFG, null), "state", "length 3");
     }
+
+    /** The SIMD step checks its arguments without a problem object: same checks, same messages as the scalar one. */
+    @Test
+    void stepShapesAreCheckedByEveryImpl() {
+        float[] y = new float[B * H * P], x = y.clone(), dt = new float[B * H], bc = new float[B * G * N];
+        float[] a = new float[H], st = new float[B * H * P * N];
+        for (Ssd.Impl impl : new Ssd.Impl[] {Ssd.Impl.SCALAR, Ssd.Impl.RECURRENT, Ssd.Impl.AUTO}) {
+            Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a, null, null, B, CFG,
+                    null); // fine
+            expect(() -> Ssd.step(impl, y, 0, H * P, null, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a, null,
+                    null, B, CFG, null), "state", "null");
+            expect(() -> Ssd.step(impl, new float[5], 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a,
+                    null, null, B, CFG, null), "y", "length 5", "h*p=12");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 1, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a, null,
+                    null, B, CFG, null), "x", "offset 1");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H - 1, bc, 0, G * N, bc, 0, G * N, a, null,
+                    null, B, CFG, null), "dt", "token stride 3");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H, new float[3], 0, G * N, bc, 0, G * N, a,
+                    null, null, B, CFG, null), "B", "length 3");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, null, 0, G * N, a, null,
+                    null, B, CFG, null), "C", "null");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a,
+                    new float[2], null, B, CFG, null), "D", "length 2");
+            expect(() -> Ssd.step(impl, y, 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a, null,
+                    new float[1], B, CFG, null), "dtBias", "length 1");
+        }
+        expect(() -> Ssd.step(Ssd.Impl.CHUNKED, y, 0, H * P, st, x, 0, H * P, dt, 0, H, bc, 0, G * N, bc, 0, G * N, a,
+                null, null, B, CFG, null), "no step");
+    }
 }

@@ -42,6 +42,31 @@ class SsdStateTest {
         }
     }
 
+    /**
+     * A step large enough to be split over the pool (b·h above the step's grain of 2¹⁸ state
+     * elements per task: 3·24 heads of 64 × 128 make two parts) against the scalar step, on one thread and two,
+     * with every option on; odd offsets and strides.
+     */
+    @Test
+    void largeStepSplitOverThePoolMatchesTheScalarStep() {
+        int b = 3, h = 24, p = 64, g = 3, n = 128, hp = h * p, gn = g * n, xS = hp + 3, bS = gn + 5;
+        SsdConfig cfg = SsdConfig.of(h, p, g, n).withDtLimit(0.01f, 0.5f);
+        SplittableRandom rng = new SplittableRandom(11);
+        float[] x = TestArrays.normal(rng, 2 + b * xS, 1.0), dt = TestArrays.normal(rng, b * h, 1.0);
+        float[] bm = TestArrays.normal(rng, 1 + b * bS, 0.3), cm = TestArrays.normal(rng, 1 + b * bS, 0.3);
+        float[] a = new float[h], d = TestArrays.normal(rng, h, 1.0), bias = TestArrays.normal(rng, h, 0.5);
+        for (int i = 0; i < h; i++) a[i] = -0.5f - i * 0.125f;
+        float[] st0 = TestArrays.normal(rng, b * h * p * n, 0.5);
+        float[] yRef = new float[b * hp], stRef = st0.clone();
+        Ssd.step(Ssd.Impl.SCALAR, yRef, 0, hp, stRef, x, 2, xS, dt, 0, h, bm, 1, bS, cm, 1, bS, a, d, bias, b, cfg, null);
+        for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
+            float[] y = new float[b * hp], st = st0.clone();
+            Ssd.step(Ssd.Impl.RECURRENT, y, 0, hp, st, x, 2, xS, dt, 0, h, bm, 1, bS, cm, 1, bS, a, d, bias, b, cfg, pool);
+            TestArrays.assertClose("step y, pool " + pool, yRef, y, 1e-5, 1e-4);
+            TestArrays.assertClose("step state, pool " + pool, stRef, st, 1e-5, 1e-4);
+        }
+    }
+
     /** Dense single-row problem for the split tests. */
     record Dense(SsdConfig cfg, int l, float[] x, float[] dt, float[] bm, float[] cm, float[] a, float[] d,
                  float[] bias, float[] h0) {}
