@@ -14,9 +14,33 @@ final class KernelCalls {
     private final int[] keyB = new int[SLOTS], keyL = new int[SLOTS];
     private final ScanTensors[] scan = new ScanTensors[SLOTS];
     private int next;
+    /** Per layer: the step tensors as last bound, and the block that bound them (see {@link #boundStep}). */
+    private final ScanTensors[] step;
+    private final Object[] stepOwner;
 
     KernelCalls(ModelSpec spec) {
         this.spec = spec;
+        this.step = new ScanTensors[spec.layers];
+        this.stepOwner = new Object[spec.layers];
+    }
+
+    /**
+     * Layer {@code layer}'s Mamba-1 step tensors for b rows if {@code owner} bound them last (its
+     * arrays are then still the bound ones: they are this workspace's buffers and the block's own
+     * weights), else null. Rebinding at every token is not free: each binding re-checks every
+     * tensor, and the checks build their message strings as they go — garbage per layer per token.
+     */
+    ScanTensors boundStep(int layer, int b, Object owner) {
+        ScanTensors io = step[layer];
+        return io != null && stepOwner[layer] == owner && io.spec().batch == b ? io : null;
+    }
+
+    /** New, not yet bound step tensors for b rows, remembered for layer {@code layer} and {@code owner}. */
+    ScanTensors newStep(int layer, int b, Object owner) {
+        ScanTensors io = new ScanTensors(ScanSpec.of(b, 1, spec.dInner, spec.dState).deltaSoftplus(true));
+        step[layer] = io;
+        stepOwner[layer] = owner;
+        return io;
     }
 
     /** Mamba-1 scan tensors for b rows of l tokens (softplus on, one group). */

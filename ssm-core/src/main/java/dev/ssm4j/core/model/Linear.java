@@ -15,6 +15,7 @@ import java.util.concurrent.ForkJoinPool;
  * an adapter over the gemm kernels' {@link WeightMatrix} that also remembers where the values
  * live (for row lookups and saving). Storage: a float[] view (trainer's flat array, or a converted
  * tensor), an F32 memory-mapped tensor, or BF16 (mapped, or converted into an off-heap segment).
+ * Every segment handed to the kernels is a plain native segment ({@link #kernelView}).
  */
 final class Linear {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -47,24 +48,50 @@ final class Linear {
 
     /**
      * A checkpoint tensor (outDim, inDim). {@code bf16}: held as BF16, else F32. {@code mapped}: used
-     * in place when the file type is the wanted one; otherwise (and by default) copied — F32 into a
-     * float[], BF16 into a GC-managed off-heap segment (F32/F16 rounded to nearest even once).
+     * in place when the file type is the wanted one (through {@link #kernelView}); otherwise (and by
+     * default) copied — F32 into a float[], BF16 into a GC-managed off-heap segment (F32/F16 rounded
+     * to nearest even once).
      */
     static Linear ofTensor(SafeTensor t, int outDim, int inDim, boolean bf16, boolean mapped) {
-        MemorySegment s = t.segment();
         if (bf16) {
             if (mapped && t.dtype() == DType.BF16) {
+                MemorySegment s = kernelView(t.segment());
                 return new Linear(WeightMatrix.bf16(s, 0, outDim, inDim), null, 0, s, 0, true, outDim, inDim);
             }
             if (t.dtype() != DType.BF16) return copyOf(t.toFloatArray(), outDim, inDim, true);
             MemorySegment m = Arena.ofAuto().allocate(2L * outDim * inDim, 64);
-            MemorySegment.copy(s, 0, m, 0, m.byteSize());
+            MemorySegment.copy(t.segment(), 0, m, 0, m.byteSize());
             return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
         }
         if (mapped && t.dtype() == DType.F32) {
+            MemorySegment s = kernelView(t.segment());
             return new Linear(WeightMatrix.f32(s, 0, outDim, inDim), null, 0, s, 0, false, outDim, inDim);
         }
         return ofArray(t.toFloatArray(), 0, outDim, inDim);
+    }
+
+    /**
+     * The bytes of a mapped tensor as a plain native segment: same address, size, scope (reading it
+     * after the file is closed still throws) and read-only flag, but of the class every other
+     * segment weight has (the off-heap copies of BF16 matrices). Why: the kernels' Vector API loads
+     * ({@code FloatVector/ShortVector.fromMemorySegment}) are only intrinsified when the JIT knows
+     * whether the segment is on or off the heap; it learns that from the type profile of the JDK's
+     * shared load code, which every caller in the process feeds. A second (or third) segment class
+     * at those sites — a mapped segment next to a native one, or a heap segment — can turn the
+     * loads into the allocating Java fallback, several times slower. One class for all weight
+     * segments (and float[] for copied F32 weights) keeps every site monomorphic.
+     *
+     * <p>{@code reinterpret} is a restricted method: without {@code --enable-native-access} the JVM
+     * prints a one-time warning (the {@code ./ssm} launcher and the tests enable it); where native
+     * access is denied the mapped segment is used as it is.
+     */
+    static MemorySegment kernelView(MemorySegment mapped) {
+        if (!mapped.isNative() || !mapped.isMapped()) return mapped;
+        try {
+            return mapped.reinterpret(mapped.byteSize());
+        } catch (IllegalCallerException e) {
+            return mapped;
+        }
     }
 
     /** A copy of {@code values} (outDim, inDim): F32 on the heap, or BF16 in native memory. */

@@ -98,8 +98,12 @@ final class Mamba1Block extends Block {
         int ss = spec.ssmStateSize;
         float[] st = c.state.ssm(index);
         if (c.rowStart >= 0) {
-            ScanTensors io = bind(ws.calls.scan(b, 1), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a);
-            io.h0(null, 0).finalState(null, 0).checkpoints(null, 0);
+            // Bound once per (workspace, layer, b): the same buffers and weights at every token.
+            ScanTensors io = ws.calls.boundStep(index, b, this);
+            if (io == null) {
+                io = bind(ws.calls.newStep(index, b, this), 0, ws.proj, ws.conv, ws.xdbl, ws.dt, ws.y, a);
+                io.h0(null, 0).finalState(null, 0).checkpoints(null, 0);
+            }
             SelectiveScan.step(io, st, c.rowStart * ss, c.pool);
         } else {
             ScanTensors io = ws.calls.scan(1, 1);

@@ -2,6 +2,7 @@ package dev.ssm4j.core.model;
 
 import dev.ssm4j.core.config.ModelConfig;
 import dev.ssm4j.core.io.Checkpoint;
+import dev.ssm4j.core.io.DType;
 import dev.ssm4j.kernels.norm.RmsNorm;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -393,7 +394,17 @@ public final class MambaLM implements AutoCloseable {
      * tied lm_head is omitted) into {@code dir}, each atomically; {@link #load} reads them back.
      */
     public void save(Path dir) throws IOException {
-        ModelFiles.save(this, dir);
+        save(dir, DType.F32);
+    }
+
+    /**
+     * {@link #save(Path)} with every tensor stored as {@code dtype}: F32, or BF16 (rounded to nearest
+     * even; half the bytes, and {@link #load} with {@link LoadOptions#DEFAULT} then keeps the
+     * matrices in BF16 — mapped in place with {@code withMapped(true)}), or F16. config.json's
+     * {@code torch_dtype} says which. The safetensors file is written first, config.json last.
+     */
+    public void save(Path dir, DType dtype) throws IOException {
+        ModelFiles.save(this, dir, dtype);
     }
 
     /** The values of parameter {@code name} (HF name of the layout) as a new float array. */

@@ -164,8 +164,21 @@ public final class ModelSpec {
         }
     }
 
+    /**
+     * The description, built once: {@link #equals} compares it, and every forward/step call checks
+     * its workspace and state specs with equals (a rebuilt string per check would be garbage per token).
+     * A benign race: two threads may both build it, with equal results.
+     */
+    private String text;
+
     @Override
     public String toString() {
+        String t = text;
+        if (t == null) text = t = describe();
+        return t;
+    }
+
+    private String describe() {
         StringBuilder sb = new StringBuilder();
         sb.append(kind == Kind.MAMBA1 ? "mamba" : "mamba2").append("(V=").append(vocab).append(", H=").append(hidden)
                 .append(", layers=").append(layers).append(", d=").append(dInner).append(", n=").append(dState)
@@ -184,7 +197,7 @@ public final class ModelSpec {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ModelSpec s && s.toString().equals(toString());
+        return o == this || o instanceof ModelSpec s && s.toString().equals(toString());
     }
 
     @Override
