@@ -16,6 +16,7 @@ public final class BenchCommand implements CommandGroup {
         BENCHES.put("ssd", "dev.ssm4j.bench.SsdBench");
         BENCHES.put("model", "dev.ssm4j.bench.ModelBench");
         BENCHES.put("train", "dev.ssm4j.bench.TrainBench");
+        BENCHES.put("induction-probe", "dev.ssm4j.bench.InductionProbe");
     }
 
     @Override

@@ -4,8 +4,10 @@ import dev.ssm4j.core.model.ModelSpec;
 import dev.ssm4j.train.data.Task;
 import dev.ssm4j.train.data.Tasks;
 import dev.ssm4j.train.loop.Evaluator;
+import dev.ssm4j.train.loop.Init;
 import dev.ssm4j.train.loop.ModelOptions;
 import dev.ssm4j.train.loop.TrainConfig;
+import dev.ssm4j.train.loop.TrainModel;
 import dev.ssm4j.train.loop.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,75 +45,142 @@ public final class DemoCommand implements Command {
     @Override
     public String usage() {
         return """
-            usage: ./ssm demo [--steps N] [--threads T] [--seed S] [--out DIR] [--max-length L]
-                              [--sequences N] [--json]
+            usage: ./ssm demo [--steps N] [--final-steps N] [--final-batch B] [--threads T] [--seed S]
+                              [--out DIR] [--max-length L] [--sequences N] [--json]
+                              [--dt-min X] [--dt-max X] [--a-scale X] [--val-length L] [--val-sequences N]
 
             The induction-heads extrapolation experiment of Gu & Dao 2023 (§4.1.2, Table 11): a 2-layer
             Mamba (d_model 64, d_state 16, expand 2; vocabulary 16 + trigger) learns to recall the token
             that followed the trigger, then is tested far beyond its training length.
 
-            Training (with a progress bar) is a two-stage length curriculum, because the task gives one
-            target per sequence and the direct route at length 256 sits on the chance plateau for thousands
-            of steps on a CPU (docs/results.md): stage 1 at length 64 (batch 32, lr 3e-3) until the
-            held-out accuracy is 100%%, stage 2 at length 256 (batch 16, lr 1e-3) until 100%% on 128
-            held-out sequences of length 256 (Adam without weight decay, as the paper). Then it is tested
-            at lengths 2^6 … 2^20 with the recurrent no-grad path (chunks of 4096 tokens carrying the
-            O(1) state), and the paper's Table 11 is printed with this run's row.
+            Training (with a progress bar) is a length curriculum, because the task gives one target per
+            sequence and the direct route at length 256 sits on the chance plateau for thousands of steps
+            on a CPU (docs/results.md): stage 1 at length 64 (batch 32, lr 3e-3) until the held-out
+            accuracy is 100%%, stage 2 at length 256 (batch 16, lr 1e-3) until 100%% on 128 held-out
+            sequences of length 256, stage 3 at length 256 (batch 32, lr 1e-3 with cosine decay to 0) for
+            --final-steps steps (Adam without weight decay, as the paper). Nothing is trained beyond
+            length 256. Δ starts tiny (in [--dt-min, --dt-max] instead of Mamba's [1e-3, 0.1]) so that
+            the state can keep the answer over 10^6 distractors: the per-step retention is exp(Δ·A).
+            Every 50 steps of stage 3 (and before it) the model is checked on a few sequences of
+            --val-length tokens (own seed, not the test's); the best of these checkpoints (the latest on
+            a tie) is the final model. Training is single-threaded (bitwise the same run for any
+            --threads); testing uses --threads. Then it is tested at lengths 2^6 … 2^20 with the
+            recurrent no-grad path (chunks of 4096 tokens carrying the O(1) state), and the paper's
+            Table 11 is printed with this run's row.
 
-              --steps N        at most N steps per stage (default 1500)
-              --threads T      threads (default 2)             --seed S  seed (default 0)
-              --out DIR        run folder (default runs/demo): stage1/, metrics.jsonl, plot.png, model/
-                               (stage 1 has its own metrics.jsonl and plot.png in stage1/)
-              --max-length L   longest test length (default 1048576 = 2^20)
-              --sequences N    sequences per test length (default: 256 up to 2^12 tokens, then
-                               2^20 / length, at least 2 — i.e. 2 sequences at 2^19 and at 2^20)
-              --json           print one JSON object per test length: length, sequences, accuracy
+              --steps N          at most N steps in stages 1 and 2 each (default 1500)
+              --final-steps N    stage 3 steps (default 600; 0 = no stage 3)
+              --final-batch B    stage 3 batch (default 32)
+              --dt-min X         smallest initial Δ (default 1e-9)    --dt-max X  largest (default 1e-7)
+              --a-scale X        initial A = −X·(1 … 16) (default 1, Mamba's S4D-real)
+              --val-length L     checkpoint-selection length (default 16384; 0 = keep the last model)
+              --val-sequences N  sequences per check (default 8)
+              --threads T        test threads (default 2)         --seed S  seed (default 0)
+              --out DIR          run folder (default runs/demo): stage1/, stage2/ (each with its own
+                                 metrics.jsonl, plot.png, model/), stage 3's metrics.jsonl and
+                                 plot.png, model/ (the selected model)
+              --max-length L     longest test length (default 1048576 = 2^20)
+              --sequences N      sequences per test length (default: 256 up to 2^12 tokens, then
+                                 2^20 / length, at least 2 — i.e. 2 sequences at 2^19 and at 2^20)
+              --json             print one JSON object per test length: length, sequences, accuracy
             """;
     }
 
     @Override
     public int run(Args a) throws Exception {
         long steps = a.longValue("steps", 1500);
+        long finalSteps = a.longValue("final-steps", 600);
+        int finalBatch = a.integer("final-batch", 32);
         int threads = a.integer("threads", 2);
         long seed = a.longValue("seed", 0);
         Path out = Path.of(a.string("out", "runs/demo"));
         int maxLen = a.integer("max-length", 1 << 20);
         int sequences = a.integer("sequences", 0);
+        double dtMin = a.number("dt-min", 1e-9), dtMax = a.number("dt-max", 1e-7), aScale = a.number("a-scale", 1);
+        int valLen = a.integer("val-length", 1 << 14), valSeqs = a.integer("val-sequences", 8);
         boolean json = a.flag("json");
         a.finish();
+        if (steps < 1 || finalSteps < 0 || finalBatch < 1 || threads < 1 || maxLen < 64 || sequences < 0 || valLen < 0
+                || valSeqs < 1) {
+            throw new UsageException("need --steps >= 1, --final-steps >= 0, --final-batch >= 1, --threads >= 1, "
+                    + "--max-length >= 64, --sequences >= 0, --val-length >= 0 and --val-sequences >= 1");
+        }
+        if (valLen > 0 && valLen < 3) throw new UsageException("--val-length must be 0 or >= 3, got " + valLen);
+        Init init = Init.defaults().withDt(dtMin, dtMax).withAScale(aScale);   // checks the numbers itself
 
         Task task = Tasks.create("induction_heads", Map.of("vocab", 16, "length", 256));
         ModelSpec spec = new ModelOptions("mamba", task.vocabSize(), 64, 2, 16, 2, 4, 0, 32, 1, 64, true, false)
                 .toSpec();
         long params = new dev.ssm4j.core.model.ParameterLayout(spec).parameterCount();
-        if (!json) {
+        boolean say = !json;
+        if (say) {
             System.out.printf(Locale.ROOT, "Induction heads (Gu & Dao 2023, §4.1.2): a 2-layer Mamba, d_model 64, %,d"
-                    + " parameters, %d thread(s).%n", params, threads);
-            System.out.println("Stage 1/2: length 64, batch 32, lr 3e-3, until 100% held-out accuracy (at most " + steps
+                    + " parameters; Δ initialised in [%.0e, %.0e], A scale %s; trained on 1 thread, tested on %d.%n",
+                    params, dtMin, dtMax, aScale, threads);
+            System.out.println("Stage 1/3: length 64, batch 32, lr 3e-3, until 100% held-out accuracy (at most " + steps
                     + " steps)");
         }
-        TrainConfig c1 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).spec(spec).steps(steps)
-                .batch(32).seq(64).lr(3e-3).warmup(100).threads(threads).seed(seed).out(out.resolve("stage1"))
-                .evalEvery(50).stopAtAccuracy(1.0).progress(!json);
+        // Training runs on one thread: data-parallel gradients are summed per thread, so the run (and
+        // with it the whole table) would otherwise depend on --threads.
+        TrainConfig c1 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).spec(spec).initScheme(init)
+                .steps(steps).batch(32).seq(64).lr(3e-3).warmup(100).threads(1).seed(seed).out(out.resolve("stage1"))
+                .evalEvery(50).stopAtAccuracy(1.0).progress(say);
         c1.weightDecay = 0;      // the paper: Adam, no weight decay
         c1.evalBatches = 4;
         Trainer.Summary s1 = new Trainer(c1).run();
-        if (!json) {
+        if (say) {
             System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
                     s1.seconds(), 100 * s1.evalAccuracy());
-            System.out.println("Stage 2/2: length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
+            System.out.println("Stage 2/3: length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
                     + steps + " steps)");
         }
         TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
-                .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(threads).seed(seed + 1).out(out)
-                .evalEvery(25).stopAtAccuracy(1.0).progress(!json);
+                .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(1).seed(seed + 1).out(out.resolve("stage2"))
+                .evalEvery(25).stopAtAccuracy(1.0).progress(say);
         c2.weightDecay = 0;
         c2.evalBatches = 8;
-        Trainer trainer = new Trainer(c2);
-        Trainer.Summary s = trainer.run();
-        if (!json) {
+        Trainer t2 = new Trainer(c2);
+        Trainer.Summary s2 = t2.run();
+        if (say) {
             System.out.printf(Locale.ROOT, "  stage 2: %d steps, %.0f s (%.0f tokens/s), held-out accuracy at 256: %.1f%%%n",
-                    s.steps(), s.seconds(), s.tokensPerSecond(), 100 * s.evalAccuracy());
+                    s2.steps(), s2.seconds(), s2.tokensPerSecond(), 100 * s2.evalAccuracy());
+        }
+        TrainModel model = t2.model();
+        if (finalSteps > 0) {
+            if (say) {
+                System.out.printf(Locale.ROOT, "Stage 3/3: length 256, batch %d, lr 1e-3 cosine to 0, %d steps%s%n",
+                        finalBatch, finalSteps, valLen > 0 ? String.format(Locale.ROOT,
+                                "; keeps the best model on %d sequences of length %,d", valSeqs, valLen) : "");
+            }
+            TrainConfig c3 = new TrainConfig().task("induction_heads").taskParam("vocab", 16)
+                    .init(out.resolve("stage2/model")).steps(finalSteps).batch(finalBatch).seq(256).lr(1e-3)
+                    .schedule("cosine").warmup(20).threads(1).seed(seed + 2).out(out).evalEvery(50).progress(say);
+            c3.weightDecay = 0;
+            c3.evalBatches = 4;
+            Trainer t3 = new Trainer(c3);
+            Selection sel = valLen > 0 ? new Selection(valLen, valSeqs, seed + 3, threads) : null;
+            if (sel != null) {
+                sel.check(model, 0);   // the stage-2 model is a candidate too
+                c3.afterEval(done -> {
+                    sel.check(t3.model(), done);
+                    return false;
+                });
+            }
+            Trainer.Summary s3 = t3.run();
+            model = t3.model();
+            if (sel != null) {
+                sel.restoreInto(model);
+                model.save(out.resolve("model"));
+            }
+            if (say) {
+                System.out.printf(Locale.ROOT, "  stage 3: %d steps, %.0f s, held-out accuracy at 256: %.1f%%%s%n",
+                        s3.steps(), s3.seconds(), 100 * s3.evalAccuracy(), sel == null ? "" : String.format(Locale.ROOT,
+                                "; selected step %d (%.1f%% at %,d)", sel.bestStep, 100 * sel.bestAccuracy, valLen));
+            }
+        } else {
+            model.save(out.resolve("model"));
+        }
+        if (say) {
             System.out.println("Testing at 2^6 … 2^" + (31 - Integer.numberOfLeadingZeros(maxLen))
                     + " tokens (recurrent no-grad path, chunks of 4096 tokens, O(1) state)...");
         }
@@ -119,7 +188,7 @@ public final class DemoCommand implements Command {
         for (int len = 64; len <= maxLen; len *= 2) {
             Task t = Tasks.create("induction_heads", Map.of("vocab", 16, "length", len));
             int n = sequences > 0 ? sequences : Evaluator.defaultSequences(len);
-            Evaluator.Row r = Evaluator.evaluate(trainer.model().lm(), t, len, n, 8, 4096, seed + 2, threads);
+            Evaluator.Row r = Evaluator.evaluate(model.lm(), t, len, n, 8, 4096, seed + 2, threads);
             rows.add(r);
             if (json) {
                 System.out.printf(Locale.ROOT, "{\"length\": %d, \"sequences\": %d, \"accuracy\": %.6f}%n", len, n,
@@ -129,13 +198,48 @@ public final class DemoCommand implements Command {
                         n, r.seconds());
             }
         }
-        if (!json) {
+        if (say) {
             System.out.println();
             System.out.print(table(rows, params));
             System.out.println("model: " + out.resolve("model") + "   metrics: " + out.resolve("metrics.jsonl") + "   plot: "
                     + out.resolve("plot.png"));
         }
         return 0;
+    }
+
+    /**
+     * Checkpoint selection by a cheap long-length check: accuracy on {@code sequences} fresh sequences
+     * of {@code length} tokens (a seed of their own), keeping a copy of the best weights — the latest
+     * on a tie, since later checkpoints have seen more data at a lower learning rate.
+     */
+    static final class Selection {
+        final int length, sequences, threads;
+        final long seed;
+        final Task task;
+        float[] best;
+        long bestStep = -1;
+        double bestAccuracy = -1;
+
+        Selection(int length, int sequences, long seed, int threads) {
+            this.length = length;
+            this.sequences = sequences;
+            this.seed = seed;
+            this.threads = threads;
+            this.task = Tasks.create("induction_heads", Map.of("vocab", 16, "length", length));
+        }
+
+        void check(TrainModel m, long step) {
+            double acc = Evaluator.evaluate(m.lm(), task, length, sequences, 8, 4096, seed, threads).accuracy();
+            if (acc >= bestAccuracy) {
+                bestAccuracy = acc;
+                bestStep = step;
+                best = m.params().clone();
+            }
+        }
+
+        void restoreInto(TrainModel m) {
+            System.arraycopy(best, 0, m.params(), 0, best.length);
+        }
     }
 
     /** The paper's Table 11 with our row appended. */

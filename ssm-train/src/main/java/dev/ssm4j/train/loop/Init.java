@@ -16,7 +16,8 @@ import dev.ssm4j.train.optim.ParameterStore;
  *   conv1d.weight               U(±1/√w)   (kaiming_uniform(a=√5), fan_in = w);   conv1d.bias 0
  *   dt_proj.weight (Mamba-1)    U(±R^−½·dtScale)                                 ("random" time_step_init_scheme)
  *   dt_proj.bias / dt_bias      Δ = exp(U(log dtMin, log dtMax)) clamped ≥ dtFloor, stored as softplus⁻¹(Δ) = Δ + log(−expm1(−Δ))
- *   A_log                       Mamba-1: log(1 … n) on every channel (S4D-real); Mamba-2: log(1 … h) over heads
+ *   A_log                       Mamba-1: log(aScale·(1 … n)) on every channel (S4D-real); Mamba-2: log(aScale·(1 … h))
+ *                               over heads; aScale = 1 is the reference
  *   D                           1
  *   out_proj.weight             U(±1/√d), divided by √layers when rescalePrenormResidual
  *   norm weights                1
@@ -24,9 +25,13 @@ import dev.ssm4j.train.optim.ParameterStore;
  * Values are drawn from one {@link Rng} in layout order, so (spec, seed) fixes the model. The
  * defaults (std 0.02, PyTorch-default linears) are the Mamba reference's; transformers' own
  * config default is initializer_range 0.1 with N(0, std) linears ({@link #transformers()}).
+ *
+ * <p>{@link #withDt} and {@link #withAScale} move away from the reference for long-memory tasks:
+ * the per-step retention of the state is exp(Δ·A), so a token that must survive 10^6 later tokens
+ * needs Δ·|A| far below 10^−6 on those tokens (in fp32 exp(x) rounds to exactly 1 for |x| &lt; 3e−8).
  */
 public record Init(double initializerRange, Linear linear, double dtMin, double dtMax, double dtFloor, double dtScale,
-                   boolean rescalePrenormResidual) {
+                   boolean rescalePrenormResidual, double aScale) {
     /** How the in_proj / x_proj / lm_head weights are drawn. */
     public enum Linear {
         /** U(±1/√fan_in): PyTorch's nn.Linear default (kaiming_uniform with a = √5). */
@@ -40,24 +45,43 @@ public record Init(double initializerRange, Linear linear, double dtMin, double 
         if (!(dtMin > 0 && dtMax >= dtMin)) {
             throw new IllegalArgumentException("need 0 < dt_min <= dt_max, got (" + dtMin + ", " + dtMax + ")");
         }
+        if (!(dtFloor >= 0) || !(dtScale >= 0)) {
+            throw new IllegalArgumentException("dt floor and dt scale must be >= 0, got " + dtFloor + ", " + dtScale);
+        }
+        if (!(aScale > 0) || Double.isInfinite(aScale)) {
+            throw new IllegalArgumentException("A scale must be a finite number > 0, got " + aScale);
+        }
     }
 
     /** Embeddings N(0, 0.02), PyTorch-default linears, Δ in [0.001, 0.1], no out_proj rescaling. */
     public static Init defaults() {
-        return new Init(0.02, Linear.TORCH, 0.001, 0.1, 1e-4, 1.0, false);
+        return new Init(0.02, Linear.TORCH, 0.001, 0.1, 1e-4, 1.0, false, 1.0);
     }
 
     /** transformers' defaults: initializer_range 0.1 and N(0, 0.1) linears. */
     public static Init transformers() {
-        return new Init(0.1, Linear.NORMAL, 0.001, 0.1, 1e-4, 1.0, false);
+        return new Init(0.1, Linear.NORMAL, 0.001, 0.1, 1e-4, 1.0, false, 1.0);
     }
 
     public Init withRescale(boolean on) {
-        return new Init(initializerRange, linear, dtMin, dtMax, dtFloor, dtScale, on);
+        return new Init(initializerRange, linear, dtMin, dtMax, dtFloor, dtScale, on, aScale);
     }
 
     public Init withRange(double std) {
-        return new Init(std, linear, dtMin, dtMax, dtFloor, dtScale, rescalePrenormResidual);
+        return new Init(std, linear, dtMin, dtMax, dtFloor, dtScale, rescalePrenormResidual, aScale);
+    }
+
+    /**
+     * Δ initialised log-uniformly in [min, max] (the dt bias); the floor drops to {@code min} when it
+     * was higher, so that a range below the reference floor 1e−4 is honoured.
+     */
+    public Init withDt(double min, double max) {
+        return new Init(initializerRange, linear, min, max, Math.min(dtFloor, min), dtScale, rescalePrenormResidual, aScale);
+    }
+
+    /** A = −aScale·(1 … n) (Mamba-1) or −aScale·(1 … h) (Mamba-2) at initialisation. */
+    public Init withAScale(double scale) {
+        return new Init(initializerRange, linear, dtMin, dtMax, dtFloor, dtScale, rescalePrenormResidual, scale);
     }
 
     /** Overwrites every parameter of {@code store} (laid out for {@code spec}). */
@@ -86,10 +110,10 @@ public record Init(double initializerRange, Linear linear, double dtMin, double 
             } else if (name.endsWith("A_log")) {
                 if (spec.kind == ModelSpec.Kind.MAMBA1) {
                     for (int c = 0; c < spec.dInner; c++) {
-                        for (int s = 0; s < spec.dState; s++) p[off + c * spec.dState + s] = (float) Math.log(s + 1);
+                        for (int s = 0; s < spec.dState; s++) p[off + c * spec.dState + s] = (float) Math.log(aScale * (s + 1));
                     }
                 } else {
-                    for (int hi = 0; hi < spec.heads; hi++) p[off + hi] = (float) Math.log(hi + 1);
+                    for (int hi = 0; hi < spec.heads; hi++) p[off + hi] = (float) Math.log(aScale * (hi + 1));
                 }
             } else if (name.endsWith(".D")) {
                 fill(p, off, size, 1f);

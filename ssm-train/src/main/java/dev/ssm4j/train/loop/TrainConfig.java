@@ -64,6 +64,11 @@ public final class TrainConfig {
     public boolean skipNonfinite = false;
     /** Stop early after an evaluation whose accuracy is at least this (tasks; NaN = never). */
     public double stopAtAccuracy = Double.NaN;
+    /**
+     * Called after every evaluation with the number of steps done (the model is {@link Trainer#model()});
+     * returning true stops the run there, like {@link #stopAtAccuracy}. Null: none.
+     */
+    public java.util.function.LongPredicate afterEval;
     /** Progress bar on stdout. */
     public boolean progress = true;
     /** Write plot.png at the end (and at every checkpoint). */
@@ -95,6 +100,7 @@ public final class TrainConfig {
     public TrainConfig resume(boolean v) { this.resume = v; return this; }
     public TrainConfig skipNonfinite(boolean v) { this.skipNonfinite = v; return this; }
     public TrainConfig stopAtAccuracy(double v) { this.stopAtAccuracy = v; return this; }
+    public TrainConfig afterEval(java.util.function.LongPredicate v) { this.afterEval = v; return this; }
     public TrainConfig progress(boolean v) { this.progress = v; return this; }
     public TrainConfig plot(boolean v) { this.plot = v; return this; }
 

@@ -153,6 +153,7 @@ public final class Trainer {
                     bar.update(done, r.loss(), tps, task != null ? String.format("acc %.3f", r.accuracy()) : "");
                 }
                 boolean stop = task != null && extra.containsKey("eval_accuracy") && evalAcc >= cfg.stopAtAccuracy;
+                if (cfg.afterEval != null && extra.containsKey("eval_loss") && cfg.afterEval.test(done)) stop = true;
                 if ((cfg.saveEvery > 0 && done % cfg.saveEvery == 0) || done == cfg.steps || stop) {
                     save(ckpt, done);
                     if (cfg.plot) plot(logFile);

@@ -63,14 +63,34 @@ class TrainCliTest {
     }
 
     @Test
-    void demoPrintsOneJsonObjectPerLength() {
-        Object[] r = run("demo", "--steps", "2", "--max-length", "128", "--sequences", "2", "--threads", "1", "--out",
+    void demoPrintsOneJsonObjectPerLength() throws Exception {
+        Object[] r = run("demo", "--steps", "2", "--final-steps", "3", "--final-batch", "2", "--val-length", "100",
+                "--val-sequences", "2", "--max-length", "128", "--sequences", "2", "--threads", "1", "--out",
                 tmp.resolve("demo").toString(), "--json");
         assertEquals(0, r[0], r[2].toString());
         String[] lines = r[1].toString().strip().split("\n");
         assertEquals(2, lines.length, r[1].toString());
         assertTrue(lines[0].startsWith("{\"length\": 64, \"sequences\": 2, \"accuracy\": "), lines[0]);
         assertTrue(Files.isRegularFile(tmp.resolve("demo/plot.png")));
+        assertTrue(Files.isRegularFile(tmp.resolve("demo/stage2/plot.png")));
+        assertTrue(Files.isRegularFile(tmp.resolve("demo/model/model.safetensors")));
+        assertEquals(3, Files.readAllLines(tmp.resolve("demo/metrics.jsonl")).size(), "stage 3 ran its 3 steps");
+    }
+
+    @Test
+    void demoWithoutStage3AndBadDemoOptions() {
+        Object[] r = run("demo", "--steps", "1", "--final-steps", "0", "--max-length", "64", "--sequences", "1",
+                "--threads", "1", "--dt-min", "1e-4", "--dt-max", "1e-2", "--a-scale", "0.5", "--out",
+                tmp.resolve("d0").toString(), "--json");
+        assertEquals(0, r[0], r[2].toString());
+        assertEquals(1, r[1].toString().strip().split("\n").length, r[1].toString());
+        assertTrue(Files.isRegularFile(tmp.resolve("d0/model/model.safetensors")));
+        r = run("demo", "--dt-min", "1e-6", "--dt-max", "1e-8", "--out", tmp.resolve("d1").toString(), "--json");
+        assertEquals(1, r[0]);
+        assertTrue(r[2].toString().contains("dt_min <= dt_max"), r[2].toString());
+        r = run("demo", "--final-batch", "0", "--out", tmp.resolve("d2").toString(), "--json");
+        assertEquals(2, r[0]);
+        assertTrue(r[2].toString().contains("--final-batch >= 1"), r[2].toString());
     }
 
     @Test

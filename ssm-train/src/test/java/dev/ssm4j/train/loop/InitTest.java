@@ -76,4 +76,41 @@ class InitTest {
         for (int k = 0; k < other.length; k++) if (other[k] != m.params()[k]) diff++;
         assertTrue(diff > other.length / 2, "another seed draws other weights");
     }
+
+    @Test
+    void dtRangeAndAScale() {
+        Init init = Init.defaults().withDt(1e-9, 1e-7).withAScale(0.01);
+        assertEquals(1e-9, init.dtFloor(), 0, "a range below the reference floor lowers the floor");
+        assertEquals(1e-4, Init.defaults().withDt(0.01, 0.1).dtFloor(), 0, "a range above it keeps it");
+        TrainModel m = TrainModel.initialised(M1, init, 3);
+        String l = "backbone.layers.0.mixer.";
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (float v : m.store().copyData(l + "dt_proj.bias")) {
+            double dt = Math.exp(v);   // softplus(x) = e^x (1 + O(e^x)) this far below 0
+            lo = Math.min(lo, dt);
+            hi = Math.max(hi, dt);
+        }
+        assertTrue(lo >= 1e-9 * 0.999 && hi <= 1e-7 * 1.001, "Δ in [1e-9, 1e-7]: " + lo + " … " + hi);
+        assertTrue(hi / lo > 10, "log-uniform over two decades, got " + lo + " … " + hi);
+        float[] aLog = m.store().copyData(l + "A_log");
+        for (int c = 0; c < 64; c++) {
+            for (int s = 0; s < 8; s++) assertEquals((float) Math.log(0.01 * (s + 1)), aLog[c * 8 + s], "A = -0.01·(s+1)");
+        }
+        float[] aLog2 = TrainModel.initialised(M2, Init.defaults().withAScale(0.5), 5).store()
+                .copyData("backbone.layers.0.mixer.A_log");
+        assertArrayEquals(new float[] {(float) Math.log(0.5), 0f, (float) Math.log(1.5), (float) Math.log(2)}, aLog2);
+        // every other tensor is drawn as before: the Rng sequence does not depend on the Δ range or A scale
+        float[] w0 = TrainModel.initialised(M1, Init.defaults(), 3).store().copyData(l + "in_proj.weight");
+        assertArrayEquals(w0, m.store().copyData(l + "in_proj.weight"));
+    }
+
+    @Test
+    void badDtRangeOrAScaleIsNamed() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Init.defaults().withDt(1e-6, 1e-8));
+        assertTrue(e.getMessage().contains("dt_min <= dt_max"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Init.defaults().withAScale(0));
+        assertTrue(e.getMessage().contains("A scale"), e.getMessage());
+    }
 }
