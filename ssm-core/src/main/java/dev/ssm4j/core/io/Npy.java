@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * NumPy {@code .npy} files for float32 arrays (e.g. logits [l, vocab]) and int32/int64 token
- * files, little endian, C order.
+ * NumPy {@code .npy} files for float32 arrays (e.g. logits [l, vocab]) and integer token files,
+ * little endian, C order.
  *
  * <h2>Format (version 1.0, what {@code numpy.save} writes)</h2>
  * <pre>
@@ -31,10 +31,16 @@ import java.util.Map;
  * </pre>
  * Writers produce exactly numpy's bytes (version 1.0) and replace the target atomically
  * ({@link AtomicFiles}). The reader accepts versions 1.0–3.0 and checks the magic, the header
- * dictionary (exactly the three keys, a supported descr — {@code <f4}, {@code <i4}, {@code <i8} —
- * fortran_order False unless the array has at most one dimension, a shape of non-negative ints)
- * and that the file holds exactly product(shape) × itemsize data bytes; every error is an
- * IllegalArgumentException naming the file.
+ * dictionary (exactly the three keys, a supported descr, fortran_order False unless the array has
+ * at most one dimension, a shape of non-negative ints) and that the file holds exactly
+ * product(shape) × itemsize data bytes; every error is an IllegalArgumentException naming the file.
+ *
+ * <p>Supported dtypes (what numpy writes for them): float32 {@code <f4}; the integers int8
+ * {@code |i1}, uint8 {@code |u1}, int16 {@code <i2}, uint16 {@code <u2}, int32 {@code <i4}, uint32
+ * {@code <u4}, int64 {@code <i8}. Integers up to 32 bits signed / 16 bits unsigned are widened to
+ * {@code int[]}, uint32 and int64 to {@code long[]}; {@link #readTokens} accepts any of them as
+ * long as the array is 1-D and every value is a valid token id in {@code [0, 2^31)}. Big-endian
+ * ({@code >}) and uint64 are not supported (an error names the dtype).
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -43,10 +49,17 @@ public final class Npy {
     private static final ValueLayout.OfFloat F4 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I4 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I8 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I2 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final String INTEGER_DTYPES =
+            "'|i1' int8, '|u1' uint8, '<i2' int16, '<u2' uint16, '<i4' int32, '<u4' uint32, '<i8' int64 (little endian)";
 
     private Npy() {}
 
-    /** An array read from a .npy file: exactly one of floats/ints/longs is non-null, per descr. */
+    /**
+     * An array read from a .npy file: exactly one of floats/ints/longs is non-null, per descr —
+     * floats for {@code <f4}; ints for {@code |i1 |u1 <i2 <u2 <i4} (widened); longs for
+     * {@code <u4 <i8}.
+     */
     public record Array(Path file, String descr, int[] shape, float[] floats, int[] ints, long[] longs) {
         /** Number of elements. */
         public int numel() {
@@ -62,20 +75,29 @@ public final class Npy {
         }
 
         /**
-         * Token ids as int[]: {@code <i4} as is, {@code <i8} narrowed (IllegalArgumentException
-         * naming the file and the index if a value does not fit an int).
+         * Token ids as int[], from any integer dtype; IllegalArgumentException naming the file, the
+         * index and the value if one is not a token id in {@code [0, 2^31)}, or naming the dtype if
+         * the array is float.
          */
         public int[] requireTokens() {
-            if (ints != null) return ints;
+            if (ints != null) {
+                for (int i = 0; i < ints.length; i++) if (ints[i] < 0) throw outOfRange(i, ints[i]);
+                return ints;
+            }
             if (longs != null) {
                 int[] out = new int[longs.length];
                 for (int i = 0; i < out.length; i++) {
-                    if (longs[i] != (int) longs[i]) throw new IllegalArgumentException(file + ": element " + i + " = " + longs[i] + " does not fit an int32 token id");
+                    if (longs[i] < 0 || longs[i] > Integer.MAX_VALUE) throw outOfRange(i, longs[i]);
                     out[i] = (int) longs[i];
                 }
                 return out;
             }
-            throw new IllegalArgumentException(file + ": expected integer token ids (<i4 or <i8), found " + descr);
+            throw new IllegalArgumentException(file + ": dtype '" + descr + "' is not an integer type; token ids need one of "
+                    + INTEGER_DTYPES);
+        }
+
+        private IllegalArgumentException outOfRange(int i, long v) {
+            return new IllegalArgumentException(file + ": element " + i + " = " + v + " is not a token id (expected 0 <= id < 2^31)");
         }
 
         /** IllegalArgumentException naming the file unless the shape equals {@code expected}. */
@@ -190,13 +212,13 @@ public final class Npy {
             if (dict.size() != 3 || !(descrObj instanceof String descr) || !(fortran instanceof Boolean f) || !(shapeObj instanceof List<?> dims)) {
                 throw bad(file, "header must be {'descr': str, 'fortran_order': bool, 'shape': tuple}, found " + text.strip());
             }
-            int itemSize;
-            switch (descr) {
-                case "<f4" -> itemSize = 4;
-                case "<i4" -> itemSize = 4;
-                case "<i8" -> itemSize = 8;
-                default -> throw bad(file, "unsupported dtype '" + descr + "' (supported: '<f4' float32, '<i4' int32, '<i8' int64, little endian)");
-            }
+            int itemSize = switch (descr) {
+                case "|i1", "|u1" -> 1;
+                case "<i2", "<u2" -> 2;
+                case "<f4", "<i4", "<u4" -> 4;
+                case "<i8" -> 8;
+                default -> throw bad(file, "unsupported dtype '" + descr + "' (supported: '<f4' float32, " + INTEGER_DTYPES + ")");
+            };
             int[] shape = new int[dims.size()];
             long numel = 1;
             for (int i = 0; i < shape.length; i++) {
@@ -226,13 +248,32 @@ public final class Npy {
                     MemorySegment.copy(seg, I4, dataStart, a, 0, n);
                     yield new Array(file, descr, shape, null, a, null);
                 }
-                default -> {
+                case "<i8" -> {
                     long[] a = new long[n];
                     MemorySegment.copy(seg, I8, dataStart, a, 0, n);
                     yield new Array(file, descr, shape, null, null, a);
                 }
+                case "<u4" -> {
+                    long[] a = new long[n];
+                    for (int i = 0; i < n; i++) a[i] = Integer.toUnsignedLong(seg.get(I4, dataStart + 4L * i));
+                    yield new Array(file, descr, shape, null, null, a);
+                }
+                default -> new Array(file, descr, shape, null, narrow(seg, dataStart, n, descr), null);
             };
         }
+    }
+
+    /** The 8- and 16-bit integers widened to int (an element-wise loop: these files are small next to the model). */
+    private static int[] narrow(MemorySegment seg, long at, int n, String descr) {
+        int[] a = new int[n];
+        switch (descr) {
+            case "|i1" -> { for (int i = 0; i < n; i++) a[i] = seg.get(ValueLayout.JAVA_BYTE, at + i); }
+            case "|u1" -> { for (int i = 0; i < n; i++) a[i] = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, at + i)); }
+            case "<i2" -> { for (int i = 0; i < n; i++) a[i] = seg.get(I2, at + 2L * i); }
+            case "<u2" -> { for (int i = 0; i < n; i++) a[i] = Short.toUnsignedInt(seg.get(I2, at + 2L * i)); }
+            default -> throw new AssertionError(descr);
+        }
+        return a;
     }
 
     /** Reads a {@code <f4} array whose shape must equal {@code expectedShape}. */
@@ -240,10 +281,10 @@ public final class Npy {
         return read(file).requireShape(expectedShape).requireFloats();
     }
 
-    /** Reads a 1-D {@code <i4} or {@code <i8} token file. */
+    /** Reads a 1-D token file of any supported integer dtype, values in {@code [0, 2^31)}. */
     public static int[] readTokens(Path file) throws IOException {
         Array a = read(file);
-        if (a.shape().length != 1) throw bad(file, "expected a 1-D token array, found shape " + Arrays.toString(a.shape()));
+        if (a.shape().length != 1) throw bad(file, "expected a 1-D array of token ids (N,), found shape " + Arrays.toString(a.shape()));
         return a.requireTokens();
     }
 

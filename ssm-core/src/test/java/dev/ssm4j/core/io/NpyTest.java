@@ -63,7 +63,7 @@ class NpyTest {
         assertNull(r.ints());
         assertArrayEquals(logits, Npy.readF32(f, 7, 33));
         assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readF32(f, 33, 7)), f.toString(), "shape [7, 33], expected [33, 7]");
-        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "expected a 1-D token array");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "expected a 1-D array of token ids (N,), found shape [7, 33]");
 
         Npy.writeF32(f, new float[] {2.5f});
         assertArrayEquals(new int[0], Npy.read(f).shape());
@@ -71,16 +71,18 @@ class NpyTest {
         Npy.writeF32(f, new float[0], 0, 4);
         assertArrayEquals(new int[] {0, 4}, Npy.read(f).shape());
 
-        int[] ids = {0, 50279, 7, Integer.MAX_VALUE, -3};
+        int[] ids = {0, 50279, 7, Integer.MAX_VALUE};
         Npy.writeI32(f, ids);
         assertArrayEquals(ids, Npy.readTokens(f));
+        Npy.writeI32(f, new int[] {4, -3});
+        assertArrayEquals(new int[] {4, -3}, Npy.read(f).ints());
         assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.read(f).requireFloats()), "expected dtype <f4", "found <i4");
         long[] big = {1, 2, 50279};
         Npy.writeI64(f, big);
         assertArrayEquals(big, Npy.read(f).longs());
         assertArrayEquals(new int[] {1, 2, 50279}, Npy.readTokens(f));
         Npy.writeI64(f, new long[] {1, 1L << 40});
-        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "element 1 = 1099511627776 does not fit");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "element 1 = 1099511627776 is not a token id");
         Npy.writeI32(f, new int[0]);
         assertArrayEquals(new int[0], Npy.readTokens(f));
 
@@ -97,7 +99,72 @@ class NpyTest {
                 .put(header.getBytes(StandardCharsets.US_ASCII)).putInt(11).putInt(-12);
         Path f = dir.resolve("v2.npy");
         Files.write(f, b.array());
-        assertArrayEquals(new int[] {11, -12}, Npy.readTokens(f));
+        assertArrayEquals(new int[] {11, -12}, Npy.read(f).ints());
+    }
+
+    @Test
+    void readsEveryIntegerDtypeWidened() throws IOException {
+        // Each dtype with its extremes, little endian, as numpy.save writes them.
+        Path f = dir.resolve("i.npy");
+        Files.write(f, npy("|i1", 3, le().put((byte) -128).put((byte) 127).put((byte) 5)));
+        assertArrayEquals(new int[] {-128, 127, 5}, Npy.read(f).ints());
+        Files.write(f, npy("|u1", 3, le().put((byte) 0).put((byte) 0xff).put((byte) 0x80)));
+        assertArrayEquals(new int[] {0, 255, 128}, Npy.readTokens(f));
+        Files.write(f, npy("<i2", 3, le().putShort((short) -32768).putShort((short) 32767).putShort((short) 7)));
+        assertArrayEquals(new int[] {-32768, 32767, 7}, Npy.read(f).ints());
+        Files.write(f, npy("<u2", 3, le().putShort((short) 0xffff).putShort((short) 0x8000).putShort((short) 50279)));
+        assertArrayEquals(new int[] {65535, 32768, 50279}, Npy.readTokens(f));
+        Files.write(f, npy("<u4", 3, le().putInt(0).putInt(Integer.MAX_VALUE).putInt(123456)));
+        Npy.Array u4 = Npy.read(f);
+        assertEquals("<u4", u4.descr());
+        assertArrayEquals(new long[] {0, Integer.MAX_VALUE, 123456}, u4.longs());
+        assertArrayEquals(new int[] {0, Integer.MAX_VALUE, 123456}, Npy.readTokens(f));
+        Files.write(f, npy("<u4", 2, le().putInt(1).putInt(-1)));
+        assertArrayEquals(new long[] {1, 0xffffffffL}, Npy.read(f).longs());
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(),
+                "element 1 = 4294967295 is not a token id");
+    }
+
+    @Test
+    void tokenErrorsNameTheFileDtypeShapeOrValue() throws IOException {
+        Path f = dir.resolve("bad.npy");
+        Files.write(f, npy("|i1", 2, le().put((byte) 3).put((byte) -1)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "element 1 = -1 is not a token id");
+        Files.write(f, npy("<i2", 1, le().putShort((short) -5)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "element 0 = -5");
+        Files.write(f, npy("<i8", 2, le().putLong(1).putLong(-7)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "element 1 = -7");
+        for (String descr : new String[] {"<u8", ">i4", "<f8", "<f2", "|b1"}) {
+            int size = Integer.parseInt(descr.substring(2));
+            Files.write(f, npy(descr, 1, le().put(new byte[size])));
+            assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f), descr), f.toString(),
+                    "unsupported dtype '" + descr + "'", "'|u1' uint8", "'<u4' uint32");
+        }
+        Npy.writeF32(f, new float[] {1, 2}, 2);
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(),
+                "dtype '<f4' is not an integer type", "'<i2' int16");
+        Files.write(f, npy("<u2", "(2, 2)", le().putShort((short) 1).putShort((short) 2).putShort((short) 3).putShort((short) 4)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "1-D", "shape [2, 2]");
+        Files.write(f, npy("<u2", "()", le().putShort((short) 9)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> Npy.readTokens(f)), f.toString(), "1-D", "shape []");
+    }
+
+    private static ByteBuffer le() {
+        return ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A version-1.0 .npy of a 1-D array of n items whose bytes were put into {@code data}. */
+    private static byte[] npy(String descr, int n, ByteBuffer data) {
+        return npy(descr, "(" + n + ",)", data);
+    }
+
+    private static byte[] npy(String descr, String shape, ByteBuffer data) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        String header = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + data.position()).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+                .put(header.getBytes(StandardCharsets.US_ASCII)).put(data.array(), 0, data.position());
+        return b.array();
     }
 
     @Test

@@ -24,8 +24,9 @@ public final class TrainCommand implements Command {
             data:
               --task NAME           synthetic task: %s
               --task-params k=v,..  task parameters (e.g. vocab=16,tokens=16)
-              --data FILE           .npy int32/int64 tokens, or UTF-8 text (tokenized by --init's
-                                    tokenizer.json if present, else bytes 0..255)
+              --data FILE           .npy of 1-D token ids (int8, uint8, int16, uint16, int32, uint32
+                                    or int64, little endian, ids in [0, 2^31)), or UTF-8 text
+                                    (tokenized by --init's tokenizer.json if present, else bytes 0..255)
               --eval-fraction F     hold out the last F of a data file for --eval-every (default 0)
               --sampler random|sequential   data windows (default random); sequential: row j of step i
                                     reads tokens [(i·b+j)·s, (i·b+j)·s + s]

@@ -12,19 +12,26 @@ import java.util.Map;
  * {@code 1..K} = keys, {@code K+1..K+W} = values; {@link #vocabSize()} = 1 + K + W. A sequence of
  * length L:
  * <ul>
- *   <li>positions {@code [0, 2N)}: {@code k1 v1 k2 v2 … kN vN}, N distinct keys in random order,
- *       values uniform (with repetition);</li>
- *   <li>positions {@code [2N, L)}: filler, with N queries at random non-overlapping places (all
- *       placements equally likely): every key once, in random order, each query written as the key
- *       followed by its value (as in Zoology, so the sequence also reads as plain text);</li>
- *   <li>the target at a query's key position is its value; all other targets IGNORE.</li>
+ *   <li>positions {@code [0, 2N)}: {@code k1 v1 k2 v2 … kN vN}, N distinct keys and N distinct
+ *       values, each in random order (Zoology draws both without replacement);</li>
+ *   <li>positions {@code [2N, L)}: filler, with N queries at random non-overlapping 2-token slots:
+ *       every key once, in random order, written as the key alone followed by a filler — the value
+ *       is not in the input, as in Zoology;</li>
+ *   <li>the target at a query's key position is its value; all other targets IGNORE, so the loss
+ *       and the accuracy count only the N answers.</li>
  * </ul>
- * Needs {@code L ≥ 4N} and {@code K ≥ N}.
+ * Needs {@code L ≥ 4N}, {@code K ≥ N} and {@code W ≥ N}.
+ *
+ * <p>Where this differs from Zoology's generator, on purpose: the query slots are placed uniformly
+ * (all placements equally likely), where Zoology's default draws the gaps from a power law that
+ * puts most queries just after the key-value pairs — uniform is the harder variant; fillers stay
+ * {@code 0} (Zoology by default overwrites them with random tokens of the whole vocabulary); keys
+ * and values have their own vocabulary sizes (Zoology: halves of one vocabulary).
  *
  * <pre>
  *   N = 2, K = 4, W = 4, L = 10          keys 1..4, values 5..8
  *   position  0  1  2  3 | 4  5  6  7  8  9
- *   input     3  7  1  5 | 0  1  5  0  3  7
+ *   input     3  7  1  5 | 0  1  0  0  3  0
  *   target    -  -  -  - | -  5  -  -  7  -
  * </pre>
  * Defaults: {@code pairs = 8}, {@code key_vocab = 32}, {@code value_vocab = 32}, {@code length = 64}.
@@ -40,7 +47,7 @@ public final class Mqar implements Task {
     /**
      * @param pairs      N, key-value pairs (and queries) per sequence (≥ 1)
      * @param keyVocab   K, number of distinct keys (≥ N)
-     * @param valueVocab W, number of distinct values (≥ 1)
+     * @param valueVocab W, number of distinct values (≥ N)
      * @param length     default sequence length (≥ 4N)
      */
     public Mqar(int pairs, int keyVocab, int valueVocab, int length) {
@@ -49,7 +56,10 @@ public final class Mqar implements Task {
             throw new IllegalArgumentException(NAME + ": key_vocab is " + keyVocab + ", expected >= pairs = " + pairs
                     + " (keys are distinct)");
         }
-        if (valueVocab < 1) throw new IllegalArgumentException(NAME + ": value_vocab is " + valueVocab + ", expected >= 1");
+        if (valueVocab < pairs) {
+            throw new IllegalArgumentException(NAME + ": value_vocab is " + valueVocab + ", expected >= pairs = " + pairs
+                    + " (values are distinct)");
+        }
         this.pairs = pairs;
         this.keyVocab = keyVocab;
         this.valueVocab = valueVocab;
@@ -110,22 +120,15 @@ public final class Mqar implements Task {
         int[] inputs = new int[b * length];
         int[] targets = new int[b * length];
         java.util.Arrays.fill(targets, Batch.IGNORE);
-        int[] keys = new int[keyVocab];
-        int[] values = new int[pairs];
+        int[] keys = new int[keyVocab];     // [K], the first N after the shuffle are this row's keys
+        int[] values = new int[valueVocab]; // [W], likewise
         int[] order = new int[pairs];
         int queryRegion = length - 2 * pairs;
         for (int r = 0; r < b; r++) {
             int row = r * length;
-            // N distinct keys in random order: a partial Fisher–Yates shuffle of 0..K−1.
-            for (int i = 0; i < keyVocab; i++) keys[i] = i;
+            firstDistinct(rng, keys);
+            firstDistinct(rng, values);
             for (int i = 0; i < pairs; i++) {
-                int j = i + rng.nextInt(keyVocab - i);
-                int t = keys[i];
-                keys[i] = keys[j];
-                keys[j] = t;
-            }
-            for (int i = 0; i < pairs; i++) {
-                values[i] = rng.nextInt(valueVocab);
                 inputs[row + 2 * i] = keyToken(keys[i]);
                 inputs[row + 2 * i + 1] = valueToken(values[i]);
             }
@@ -139,12 +142,22 @@ public final class Mqar implements Task {
                 if (!at[s]) continue;
                 int pos = row + 2 * pairs + s + q;
                 int which = order[q];
-                inputs[pos] = keyToken(keys[which]);
-                inputs[pos + 1] = valueToken(values[which]);
+                inputs[pos] = keyToken(keys[which]); // inputs[pos + 1] stays filler
                 targets[pos] = valueToken(values[which]);
                 q++;
             }
         }
         return new Batch(b, length, inputs, targets);
+    }
+
+    /** N distinct ids of {@code [0, a.length)} in random order in {@code a[0..N)}: a partial Fisher–Yates shuffle. */
+    private void firstDistinct(Rng rng, int[] a) {
+        for (int i = 0; i < a.length; i++) a[i] = i;
+        for (int i = 0; i < pairs; i++) {
+            int j = i + rng.nextInt(a.length - i);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
     }
 }

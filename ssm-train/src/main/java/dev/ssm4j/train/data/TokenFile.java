@@ -1,16 +1,22 @@
 package dev.ssm4j.train.data;
 
+import dev.ssm4j.core.io.Npy;
+import dev.ssm4j.core.tokenizer.ByteTokenizer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * User token data, as one flat {@code int[]} of token ids:
  * <ul>
- *   <li>{@code *.npy}: a 1-D integer array (int32, int64, uint16, ... ; values in [0, 2^31));</li>
+ *   <li>{@code *.npy}: a 1-D integer array — int8, uint8, int16, uint16, int32, uint32 or int64,
+ *       values in [0, 2^31) ({@link Npy#readTokens});</li>
  *   <li>anything else: UTF-8 text, tokenized by bytes ({@link ByteTokenizer}: token = byte value,
- *       vocabulary 256).</li>
+ *       vocabulary 256; bytes that are not valid UTF-8 are read as U+FFFD).</li>
  * </ul>
+ * A bad .npy file is an IllegalArgumentException naming the file and the problem (dtype, shape,
+ * the first out-of-range value).
  */
 public final class TokenFile {
     private TokenFile() {}
@@ -21,19 +27,19 @@ public final class TokenFile {
                 ? readNpy(path) : readBytes(path);
     }
 
-    /** A 1-D integer .npy file. (Uses a private stand-in reader until dev.ssm4j.core.io.Npy is merged.) */
+    /** A 1-D integer .npy file. */
     public static int[] readNpy(Path path) throws IOException {
-        return NpyTokensStandIn.read(path);
+        return Npy.readTokens(path);
     }
 
-    /** The bytes of a file as tokens 0..255. */
+    /** A UTF-8 text file as its bytes, tokens 0..255. */
     public static int[] readBytes(Path path) throws IOException {
-        return ByteTokenizer.fromBytes(Files.readAllBytes(path));
+        return new ByteTokenizer().encode(new String(Files.readAllBytes(path), StandardCharsets.UTF_8));
     }
 
     /** Writes tokens as a 1-D int32 .npy file (for preparing data and for tests). */
     public static void writeNpy(Path path, int[] tokens) throws IOException {
-        NpyTokensStandIn.writeInt32(path, tokens);
+        Npy.writeI32(path, tokens);
     }
 
     /** 1 + the largest token id (0 for no tokens): the smallest vocabulary that covers the data. */

@@ -1,5 +1,6 @@
 package dev.ssm4j.train.log;
 
+import dev.ssm4j.core.io.Json;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -22,7 +23,8 @@ import java.util.Map;
  *   {"step":100,"loss":2.3456,"lr":0.0003,"tokens_per_second":12345.6,"accuracy":0.41}
  * </pre>
  * The first four fields are always present, in this order; extra fields follow in the order given.
- * Non-finite numbers are written as {@code null} ({@link MiniJson}).
+ * Non-finite numbers are written as {@code null}, so every line is strict JSON (core's
+ * {@link Json} would write Python's {@code NaN}).
  */
 public final class MetricsWriter implements Closeable {
     private final Writer out;
@@ -59,12 +61,18 @@ public final class MetricsWriter implements Closeable {
     /** One line with exactly these fields. */
     public void write(Map<String, ?> fields) {
         try {
-            out.write(MiniJson.write(fields));
+            Map<String, Object> strict = new LinkedHashMap<>();
+            for (var e : fields.entrySet()) strict.put(e.getKey(), finiteOrNull(e.getValue()));
+            out.write(Json.write(strict));
             out.write('\n');
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics line", e);
         }
+    }
+
+    private static Object finiteOrNull(Object v) {
+        return (v instanceof Double d && !Double.isFinite(d)) || (v instanceof Float f && !Float.isFinite(f)) ? null : v;
     }
 
     @Override
@@ -80,7 +88,7 @@ public final class MetricsWriter implements Closeable {
             n++;
             if (line.isBlank()) continue;
             try {
-                rows.add(MiniJson.object(MiniJson.parse(line), file + " line " + n));
+                rows.add(JsonFields.object(Json.parse(line), file + " line " + n));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + " line " + n + ": " + e.getMessage(), e);
             }

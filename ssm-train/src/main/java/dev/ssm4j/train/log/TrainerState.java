@@ -1,5 +1,6 @@
 package dev.ssm4j.train.log;
 
+import dev.ssm4j.core.io.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -46,22 +47,22 @@ public record TrainerState(long step, long optimizerStep, long rngState, long sa
         m.put("rng_state", hex(rngState));
         m.put("sampler_state", hex(samplerState));
         m.put("extra", new java.util.TreeMap<>(extra));
-        return MiniJson.writePretty(m, 2);
+        return Json.writePretty(m);
     }
 
     public static TrainerState fromJson(String json) {
-        Map<String, Object> m = MiniJson.object(MiniJson.parse(json), "trainer state");
+        Map<String, Object> m = JsonFields.object(Json.parse(json), "trainer state");
         if (!FORMAT.equals(m.get("format"))) {
             throw new IllegalArgumentException("trainer state: format is " + m.get("format") + ", expected " + FORMAT);
         }
-        long version = MiniJson.integer(m.get("version"), "trainer state version");
+        long version = JsonFields.integer(m.get("version"), "trainer state version");
         if (version != 1) throw new IllegalArgumentException("trainer state: version " + version + ", expected 1");
         Object extra = m.get("extra");
-        return new TrainerState(MiniJson.integer(m.get("step"), "step"),
-                MiniJson.integer(m.get("optimizer_step"), "optimizer_step"),
-                unhex(MiniJson.string(m.get("rng_state"), "rng_state")),
-                unhex(MiniJson.string(m.get("sampler_state"), "sampler_state")),
-                extra == null ? Map.of() : MiniJson.object(extra, "extra"));
+        return new TrainerState(JsonFields.integer(m.get("step"), "step"),
+                JsonFields.integer(m.get("optimizer_step"), "optimizer_step"),
+                unhex(JsonFields.string(m.get("rng_state"), "rng_state")),
+                unhex(JsonFields.string(m.get("sampler_state"), "sampler_state")),
+                extra == null ? Map.of() : JsonFields.object(extra, "extra"));
     }
 
     /** Writes {@code dir/trainer_state.json} (temp file + rename). */

@@ -150,8 +150,8 @@ class TasksTest {
 
     @Test
     void mqarFormat() {
-        Mqar task = new Mqar(5, 7, 4, 29);
-        assertEquals(12, task.vocabSize());
+        Mqar task = new Mqar(5, 7, 6, 29); // keys 1..7, values 8..13
+        assertEquals(14, task.vocabSize());
         for (int len : new int[] {20, 29, 64}) {
             Batch bt = task.batch(new Rng(len), 20, len);
             for (int r = 0; r < 20; r++) {
@@ -160,32 +160,31 @@ class TasksTest {
                 for (int i = 0; i < 5; i++) {
                     int k = bt.inputs()[row + 2 * i], v = bt.inputs()[row + 2 * i + 1];
                     assertTrue(k >= 1 && k <= 7, "key id " + k);
-                    assertTrue(v >= 8 && v <= 11, "value id " + v);
+                    assertTrue(v >= 8 && v <= 13, "value id " + v);
                     assertEquals(null, kv.put(k, v), "keys are distinct");
                     assertEquals(IGN, bt.targets()[row + 2 * i]);
                     assertEquals(IGN, bt.targets()[row + 2 * i + 1]);
                 }
+                assertEquals(5, new HashSet<>(kv.values()).size(), "values are distinct");
                 Set<Integer> queried = new HashSet<>();
                 for (int t = 10; t < len; t++) {
                     int x = bt.inputs()[row + t];
                     if (x >= 1 && x <= 7) {
                         assertTrue(queried.add(x), "each key queried once");
                         assertEquals(kv.get(x), bt.targets()[row + t], "target of a query = its value");
-                        assertEquals(kv.get(x), bt.inputs()[row + t + 1], "the value follows the query");
-                    } else if (x == 0) {
-                        assertEquals(IGN, bt.targets()[row + t]);
+                        assertEquals(0, bt.inputs()[row + t + 1], "a filler follows the query, not its value");
                     } else {
-                        assertTrue(x >= 8 && x <= 11);
+                        assertEquals(0, x, "only queries and fillers after the pairs");
                         assertEquals(IGN, bt.targets()[row + t]);
-                        int prev = bt.inputs()[row + t - 1];
-                        assertTrue(prev >= 1 && prev <= 7, "a value in the query region follows its key");
                     }
                 }
                 assertEquals(kv.keySet(), queried, "every key is queried");
             }
             assertEquals(20 * 5, bt.answerCount());
         }
-        assertThrows(IllegalArgumentException.class, () -> new Mqar(5, 4, 4, 20)); // keys must be distinct
+        assertThrows(IllegalArgumentException.class, () -> new Mqar(5, 4, 6, 20)); // keys must be distinct
+        var e = assertThrows(IllegalArgumentException.class, () -> new Mqar(5, 7, 4, 20));
+        assertTrue(e.getMessage().contains("value_vocab is 4"), e.getMessage()); // values too
     }
 
     @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ssm4j.train.log.MiniJson;
+import dev.ssm4j.train.log.JsonFields;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,8 +16,8 @@ class AdamWTest {
     private static final OptimFixture FX = new OptimFixture("adamw.json");
 
     private static Map<String, ParamGroup> groups() {
-        Map<String, Object> hp = MiniJson.object(FX.json.get("hyper_parameters"), "hyper_parameters");
-        double wd = MiniJson.number(hp.get("weight_decay"), "weight_decay");
+        Map<String, Object> hp = JsonFields.object(FX.json.get("hyper_parameters"), "hyper_parameters");
+        double wd = JsonFields.number(hp.get("weight_decay"), "weight_decay");
         Map<String, ParamGroup> g = new LinkedHashMap<>();
         g.put(ParameterStore.DECAY, new ParamGroup(wd, 1.0));
         g.put(ParameterStore.NO_DECAY, new ParamGroup(0.0, FX.noDecayLrScale));
@@ -25,11 +25,11 @@ class AdamWTest {
     }
 
     private static AdamW adamw(ParameterStore s) {
-        Map<String, Object> hp = MiniJson.object(FX.json.get("hyper_parameters"), "hyper_parameters");
+        Map<String, Object> hp = JsonFields.object(FX.json.get("hyper_parameters"), "hyper_parameters");
         // betas are Python doubles: read them as doubles (torch computes its scalars in double)
-        double b1 = MiniJson.number(MiniJson.array(hp.get("betas"), "betas").get(0), "beta1");
-        double b2 = MiniJson.number(MiniJson.array(hp.get("betas"), "betas").get(1), "beta2");
-        return new AdamW(s, b1, b2, MiniJson.number(hp.get("eps"), "eps"), groups());
+        double b1 = JsonFields.number(JsonFields.array(hp.get("betas"), "betas").get(0), "beta1");
+        double b2 = JsonFields.number(JsonFields.array(hp.get("betas"), "betas").get(1), "beta2");
+        return new AdamW(s, b1, b2, JsonFields.number(hp.get("eps"), "eps"), groups());
     }
 
     @Test
@@ -38,7 +38,7 @@ class AdamWTest {
         for (int i = 0; i < FX.names.size(); i++) {
             assertEquals(FX.groups.get(i), s.view(FX.names.get(i)).group(), FX.names.get(i));
         }
-        assertEquals(MiniJson.array(FX.json.get("no_weight_decay_suffixes"), "suffixes"), MambaGrouping.NO_DECAY_SUFFIXES);
+        assertEquals(JsonFields.array(FX.json.get("no_weight_decay_suffixes"), "suffixes"), MambaGrouping.NO_DECAY_SUFFIXES);
     }
 
     @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ssm4j.train.log.MiniJson;
+import dev.ssm4j.train.log.JsonFields;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,16 +15,16 @@ class GradClipTest {
 
     @Test
     void matchesTorchClipGradNorm() {
-        List<Object> cases = MiniJson.array(FX.json.get("cases"), "cases");
+        List<Object> cases = JsonFields.array(FX.json.get("cases"), "cases");
         boolean clippedOne = false, unclippedOne = false;
         for (Object o : cases) {
-            Map<String, Object> c = MiniJson.object(o, "case");
-            int t = (int) MiniJson.integer(c.get("grads_step"), "grads_step");
-            double maxNorm = MiniJson.number(c.get("max_norm"), "max_norm");
+            Map<String, Object> c = JsonFields.object(o, "case");
+            int t = (int) JsonFields.integer(c.get("grads_step"), "grads_step");
+            double maxNorm = JsonFields.number(c.get("max_norm"), "max_norm");
             ParameterStore s = FX.store();
             FX.setGrads(s, t);
             double norm = GradClip.clipGlobalNorm(s, maxNorm);
-            double expected = MiniJson.number(c.get("expected_norm"), "expected_norm");
+            double expected = JsonFields.number(c.get("expected_norm"), "expected_norm");
             assertEquals(expected, norm, 1e-6 * expected, "norm, case " + c.get("max_norm"));
             float[] g = OptimFixture.flat(c.get("expected_grads"));
             double rel = OptimFixture.maxRel(g, s.grad(), 1e-6);

@@ -1,6 +1,7 @@
 package dev.ssm4j.train.optim;
 
-import dev.ssm4j.train.log.MiniJson;
+import dev.ssm4j.core.io.Json;
+import dev.ssm4j.train.log.JsonFields;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,25 +23,25 @@ final class OptimFixture {
     OptimFixture(String resource) {
         try (InputStream in = OptimFixture.class.getResourceAsStream("/optim/" + resource)) {
             if (in == null) throw new IllegalStateException("missing test resource /optim/" + resource);
-            json = MiniJson.object(MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)), resource);
+            json = JsonFields.object(Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)), resource);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        for (Object o : MiniJson.array(json.get("params"), "params")) {
-            Map<String, Object> p = MiniJson.object(o, "param");
-            names.add(MiniJson.string(p.get("name"), "name"));
-            shapes.add(MiniJson.ints(p.get("shape"), "shape"));
-            groups.add(MiniJson.string(p.get("group"), "group"));
-            params.add(MiniJson.floats(p.get("data"), "data"));
+        for (Object o : JsonFields.array(json.get("params"), "params")) {
+            Map<String, Object> p = JsonFields.object(o, "param");
+            names.add(JsonFields.string(p.get("name"), "name"));
+            shapes.add(JsonFields.ints(p.get("shape"), "shape"));
+            groups.add(JsonFields.string(p.get("group"), "group"));
+            params.add(JsonFields.floats(p.get("data"), "data"));
         }
-        for (Object step : MiniJson.array(json.get("grads"), "grads")) {
+        for (Object step : JsonFields.array(json.get("grads"), "grads")) {
             List<float[]> g = new ArrayList<>();
-            for (Object t : MiniJson.array(step, "grads[t]")) g.add(MiniJson.floats(t, "grad"));
+            for (Object t : JsonFields.array(step, "grads[t]")) g.add(JsonFields.floats(t, "grad"));
             grads.add(g);
         }
-        List<Object> l = MiniJson.array(json.get("lrs"), "lrs");
-        lrs = l.stream().mapToDouble(x -> MiniJson.number(x, "lr")).toArray();
-        noDecayLrScale = MiniJson.number(json.get("no_decay_lr_scale"), "no_decay_lr_scale");
+        List<Object> l = JsonFields.array(json.get("lrs"), "lrs");
+        lrs = l.stream().mapToDouble(x -> JsonFields.number(x, "lr")).toArray();
+        noDecayLrScale = JsonFields.number(json.get("no_decay_lr_scale"), "no_decay_lr_scale");
     }
 
     /** A store with the fixture's tensors (grouped by the Mamba rule) and initial parameters. */
@@ -60,8 +61,8 @@ final class OptimFixture {
     static float[] flat(Object perTensor) {
         List<float[]> parts = new ArrayList<>();
         int n = 0;
-        for (Object t : MiniJson.array(perTensor, "expected")) {
-            float[] a = MiniJson.floats(t, "expected");
+        for (Object t : JsonFields.array(perTensor, "expected")) {
+            float[] a = JsonFields.floats(t, "expected");
             parts.add(a);
             n += a.length;
         }

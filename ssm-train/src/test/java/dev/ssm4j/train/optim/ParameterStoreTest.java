@@ -101,7 +101,7 @@ class ParameterStoreTest {
         for (String model : new String[] {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"}) {
             try (var in = ParameterStoreTest.class.getResourceAsStream("/golden/" + model + "/adamw.json")) {
                 assertTrue(in != null, "missing golden " + model);
-                var json = dev.ssm4j.train.log.MiniJson.object(dev.ssm4j.train.log.MiniJson.parse(
+                var json = dev.ssm4j.train.log.JsonFields.object(dev.ssm4j.core.io.Json.parse(
                         new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)), model);
                 assertEquals(json.get("no_weight_decay_suffixes"), MambaGrouping.NO_DECAY_SUFFIXES, model);
             }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ssm4j.train.log.MiniJson;
+import dev.ssm4j.train.log.JsonFields;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,15 +17,15 @@ class SgdTest {
 
     @Test
     void matchesTorchSgdInEverySetting() {
-        List<Object> cases = MiniJson.array(FX.json.get("cases"), "cases");
+        List<Object> cases = JsonFields.array(FX.json.get("cases"), "cases");
         assertEquals(4, cases.size());
         for (Object o : cases) {
-            Map<String, Object> c = MiniJson.object(o, "case");
-            Map<String, Object> hp = MiniJson.object(c.get("hyper_parameters"), "hyper_parameters");
-            double mom = MiniJson.number(hp.get("momentum"), "momentum");
-            double damp = MiniJson.number(hp.get("dampening"), "dampening");
+            Map<String, Object> c = JsonFields.object(o, "case");
+            Map<String, Object> hp = JsonFields.object(c.get("hyper_parameters"), "hyper_parameters");
+            double mom = JsonFields.number(hp.get("momentum"), "momentum");
+            double damp = JsonFields.number(hp.get("dampening"), "dampening");
             boolean nesterov = (Boolean) hp.get("nesterov");
-            double wd = MiniJson.number(hp.get("weight_decay"), "weight_decay");
+            double wd = JsonFields.number(hp.get("weight_decay"), "weight_decay");
             Map<String, ParamGroup> groups = new LinkedHashMap<>();
             groups.put(ParameterStore.DECAY, new ParamGroup(wd, 1.0));
             groups.put(ParameterStore.NO_DECAY, new ParamGroup(0.0, FX.noDecayLrScale));
