@@ -7,7 +7,7 @@ import dev.ssm4j.kernels.testing.TestArrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The register-tiled products and the in-register transposes against plain loops, on ragged shapes. */
+/** The register-tiled products, the decay matrix and the in-register transposes against plain loops, on ragged shapes. */
 class SsdBuildingBlocksTest {
     static final int L = KernelConfig.LANES;
 
@@ -49,6 +49,45 @@ class SsdBuildingBlocksTest {
         }
         SsdGemm.mm(out, 0, 2 * L, 1f, out, 0, 2 * L, a, 0, 9, 1, bm, 0, 2 * L, 8, 2 * L, 3, 7);
         TestArrays.assertClose("mm in place, k in [3, 7)", expected, out, 1e-5, 1e-5);
+    }
+
+    /**
+     * L (running product of the decays, 1 on the diagonal, 0 above, entries below 1e−30 flushed),
+     * M = CB ∘ L ∘ Δ_j and the last row, against the same products taken with scalars in the same
+     * order (so bit for bit), for lengths around the vector length and mild to strong decay.
+     */
+    @Test
+    void decayMatrixMatchesTheScalarRunningProduct() {
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int len : new int[] {1, 2, 7, L, L + 1, 37, 64}) {
+            for (double rate : new double[] {0.05, 3.0}) {
+                int lp = SsdChunkOps.roundUp(len), ld = lp + L;
+                float[] cb = TestArrays.normal(rng, len * ld, 1.0), delta = new float[lp], decay = new float[lp];
+                for (int j = 0; j < len; j++) {
+                    delta[j] = (float) (0.1 + rng.nextDouble());
+                    decay[j] = (float) Math.exp(-rate * rng.nextDouble());
+                }
+                float[] m = new float[len * ld], e = new float[len * ld], row = new float[lp];
+                java.util.Arrays.fill(m, Float.NaN);
+                java.util.Arrays.fill(e, Float.NaN);
+                SsdChunkOps.decayMatrix(m, cb, ld, e, row, decay, delta, len);
+                float[] ref = new float[lp];
+                for (int i = 0; i < len; i++) {
+                    for (int j = 0; j < lp; j++) {
+                        float r = ref[j] * decay[i];
+                        ref[j] = r < 1e-30f ? 0f : r;
+                    }
+                    ref[i] = 1f;
+                    for (int j = 0; j < lp; j++) {
+                        float lij = j <= i ? ref[j] : 0f;
+                        String at = "len " + len + " rate " + rate + " [" + i + "][" + j + "]";
+                        assertEquals(lij, e[i * ld + j], 0f, "L" + at);
+                        assertEquals(cb[i * ld + j] * lij * delta[j], m[i * ld + j], 0f, "M" + at);
+                    }
+                }
+                for (int j = 0; j < len; j++) assertEquals(ref[j], row[j], 0f, "last row, len " + len + " [" + j + "]");
+            }
+        }
     }
 
     @Test
