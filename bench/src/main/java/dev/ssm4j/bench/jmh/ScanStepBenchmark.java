@@ -69,6 +69,10 @@ public class ScanStepBenchmark {
         if (states < 1) throw new IllegalArgumentException("states must be >= 1, got " + states);
         pool = Parallel.pool(threads);
         if (impl.equals("simd")) ScanWarmup.run(true, "step", 20000); // the scalar twin has no Vector API code to wait for
+        if (impl.equals("traffic")) { // Vector API code too: get it compiled before JMH's warm-up starts
+            float[] tiny = new float[1024];
+            for (int i = 0; i < 20000; i++) traffic(tiny, null);
+        }
         SplittableRandom rng = new SplittableRandom(2);
         int r = (d + 15) / 16;
         float[] xz = ScanBenchmark.normal(rng, b * 2 * d, 1f);
