@@ -49,7 +49,14 @@ public final class SelectiveScanSimdStep {
     private static final int L = F.length();
     /** log2 L: the levels of the transpose-add tree (L is a power of two, 2 … 16). */
     private static final int LEVELS = Integer.numberOfTrailingZeros(L);
-    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels is ~3 µs of work. */
+
+    static {
+        if (L > 16) { // the tree below has four levels (x86 tops out at 512-bit vectors; SVE may not)
+            throw new IllegalStateException("SelectiveScanSimdStep handles at most 16 float lanes, this JVM's vectors have "
+                    + L + ": run with -Dssm4j.vector.bits=512 (or smaller)");
+        }
+    }
+    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels, ~2.5 µs of work. */
     private static final int GRAIN = 16;
 
     /** Step: same contract as {@link SelectiveScanScalar#step}; allocation-free on the calling thread. */
