@@ -214,12 +214,12 @@ public final class SelectiveScanSimdStep {
      * 2^−126: subnormal or less), x > 128 gives +∞ (so does (127.5, 128], where the true value is
      * within 2^0.5 of FLT_MAX); NaN gives NaN. Relative error ≤ 2 ulp + the rounding of a·scale.
      *
-     * <p>Shaped for a short dependency chain, since the step is latency-bound (each channel's
-     * chain is ~25 vector ops long, and the out-of-order window holds only a few channels):
-     * k = round(x) comes straight from an FMA a·scale + MAGIC (in parallel with the product x
-     * itself), the polynomial is evaluated by Estrin's scheme (depth 3 FMAs instead of 5 for
-     * Horner, one op more), and the out-of-range lanes are fixed by blends at the end, whose
-     * compares run beside the polynomial instead of clamping x before it.
+     * <p>Shaped for a short dependency chain as well as few ops (each channel's chain, load A →
+     * exp → FMA into h → store, is ~25 dependent vector ops): k = round(x) comes straight from an
+     * FMA a·scale + MAGIC (in parallel with the product x itself), the polynomial is evaluated by
+     * Estrin's scheme (depth 3 FMAs instead of 5 for Horner, one op more), and the out-of-range
+     * lanes are fixed by blends at the end, whose compares run beside the polynomial instead of
+     * clamping x before it. Measured 6–14 % faster (whole step) than Horner with clamps first.
      */
     static FloatVector exp2(FloatVector a, float scale) {
         FloatVector x = a.mul(scale);
