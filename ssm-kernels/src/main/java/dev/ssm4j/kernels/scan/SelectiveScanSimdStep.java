@@ -136,7 +136,7 @@ public final class SelectiveScanSimdStep {
         final float[] A = io.A, Bv = io.B, Cv = io.C, y = io.y, u = io.u;
         // Everything the channel loop needs as locals, its indices linear in j: C2 then hoists the
         // range checks out of the loop and keeps the per-channel scalar work to a few instructions
-        // (re-deriving them per channel, with c / dg, cost about as much as the vector work).
+        // (re-deriving them per channel, with c / dg, made the whole step ~25 % slower).
         final int uAt = io.uOff + bi * io.uStride + c0, at0 = stateOffset + (bi * sp.channels + c0) * n;
         final int a0 = io.aOff + c0 * n;
         for (int j0 = 0; j0 < width; ) { // runs of channels that share a group of B and C
