@@ -125,7 +125,7 @@ public final class ScanBench implements Command {
         String[] dims = STEP.split("x");
         long bytes = 4L * Long.parseLong(dims[0]) * Long.parseLong(dims[1]) * Long.parseLong(dims[2]);
         return String.format(Locale.ROOT,
-                "step (1, 1536, 16), %d thread(s): SIMD %.2f µs = %.1fx its state traffic (%.2f µs to read+write %d KB)"
+                "step (1, 1536, 16), %d thread(s): SIMD %.2f µs = %.1fx its state traffic (%.2f µs to read+write %d KiB)"
                         + "; rotating 24 states: %.2f µs = %.1fx (%.2f µs)",
                 threads, simd * 1e6, simd / traffic, traffic * 1e6, bytes / 1024, simd24 * 1e6, simd24 / traffic24,
                 traffic24 * 1e6);

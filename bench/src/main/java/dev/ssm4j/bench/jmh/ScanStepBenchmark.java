@@ -31,8 +31,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>{@code impl=traffic} is the floor the step is compared with: it reads and writes the same
  * state bytes (one vector FMA per vector, so the loop is pure load/store) and nothing else.
  * {@code states} is how many distinct (b, d, n) states the calls rotate through: 1 keeps the
- * state hot in L2 (98 KB at the default shape); 24, like decoding a 24-layer model where each
- * layer's state comes back after the other 23, puts 2.4 MB between two visits of one state
+ * state hot in L2 (96 KiB at the default shape); 24, like decoding a 24-layer model where each
+ * layer's state comes back after the other 23, puts 2.3 MiB between two visits of one state
  * (beyond L2, inside L3).
  */
 @State(Scope.Benchmark)
@@ -69,6 +69,10 @@ public class ScanStepBenchmark {
         if (states < 1) throw new IllegalArgumentException("states must be >= 1, got " + states);
         pool = Parallel.pool(threads);
         if (impl.equals("simd")) ScanWarmup.run(true, "step", 20000); // the scalar twin has no Vector API code to wait for
+        if (impl.equals("traffic")) { // Vector API code too: get it compiled before JMH's warm-up starts
+            float[] tiny = new float[1024];
+            for (int i = 0; i < 20000; i++) traffic(tiny, null);
+        }
         SplittableRandom rng = new SplittableRandom(2);
         int r = (d + 15) / 16;
         float[] xz = ScanBenchmark.normal(rng, b * 2 * d, 1f);

@@ -7,8 +7,9 @@ import java.util.concurrent.ForkJoinPool;
  * The Mamba-1 (S6) selective scan — forward, backward and decoding step (Gu &amp; Dao 2023,
  * "Mamba: Linear-Time Sequence Modeling with Selective State Spaces", §3.2, §3.3.2, Algorithm 2).
  * These entry points take the SIMD kernels ({@link SelectiveScanSimd},
- * {@link SelectiveScanSimdBackward}, {@link SelectiveScanSimdStep}) unless {@link KernelConfig#FORCE_SCALAR}, in which case they
- * take the scalar reference {@link SelectiveScanScalar}. The recurrence, the glossary and the
+ * {@link SelectiveScanSimdBackward}, {@link SelectiveScanSimdStep}) unless
+ * {@link KernelConfig#FORCE_SCALAR}, in which case they take the scalar reference
+ * {@link SelectiveScanScalar}. The recurrence, the glossary and the
  * memory layout are in {@link ScanSpec}, {@link ScanTensors}, {@link ScanGrads} and
  * docs/selective-scan.md.
  *
