@@ -40,10 +40,10 @@ import java.util.concurrent.ForkJoinPool;
  * timed greedy steps (step + argmax, the sampled token fed back). Each is repeated and the
  * MEDIAN of the repetitions is reported (the best is reported too). With {@code --mapped both}
  * the two loadings are measured interleaved, repetition by repetition (an A/B in one run).
- * Besides wall time, every row has the calling thread's CPU time (tokens per CPU-second: the
- * figure to compare on a shared machine; with more threads it misses the workers' share) and the
- * bytes the timed run allocated per token (ThreadMXBean; with one thread the calling thread's,
- * else every thread's).
+ * Besides wall time, every row has tokens per CPU-second (the figure to compare on a shared
+ * machine: with one thread the calling thread's CPU time, with a pool the whole process's, JIT
+ * and GC included) and the bytes the timed run allocated per token (ThreadMXBean; with one
+ * thread the calling thread's, else every thread's).
  */
 public final class ModelBench implements Command {
     @Override
@@ -66,8 +66,9 @@ public final class ModelBench implements Command {
                 prefill: --prefill tokens of one row, logits of the last token only; 2 warm-up prefills.
                 decode:  8 warm-up steps, then --steps timed steps (step + argmax).
                 Median of --reps repetitions (best also shown). --quick: 1 repetition.
-                Columns: tokens_per_second (wall), cpu_tokens_per_second (calling thread's CPU time),
-                alloc_bytes_per_token (bytes allocated during the timed run per token), load_seconds.
+                Columns: tokens_per_second (wall), cpu_tokens_per_second (per CPU-second: the calling
+                thread's with 1 thread, the process's with more), alloc_bytes_per_token (bytes allocated
+                during the timed run per token), load_seconds (MambaLM.load, wall).
                 --profile on: also decode without lm_head (phase decode-no-lm-head) to split the step time.
                 --stream: feeds --tokens tokens one by one through the recurrent step (greedy, the chosen
                 token fed back; a fixed token every 64th step so the text does not lock), printing
@@ -185,11 +186,19 @@ public final class ModelBench implements Command {
         return pool == null ? THREADS.getCurrentThreadAllocatedBytes() : THREADS.getTotalThreadAllocatedBytes();
     }
 
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** CPU nanoseconds so far: the calling thread's (one thread) or the whole process's (a pool). */
+    private static long cpuTime(ForkJoinPool pool) {
+        return pool == null ? THREADS.getCurrentThreadCpuTime() : OS.getProcessCpuTime();
+    }
+
     /** Runs {@code body} once, recording wall and CPU seconds and bytes per token into rep k of v. */
     private static void timed(Variant v, int k, int tokens, ForkJoinPool pool, Runnable body) {
-        long a0 = allocated(pool), c0 = THREADS.getCurrentThreadCpuTime(), t0 = System.nanoTime();
+        long a0 = allocated(pool), c0 = cpuTime(pool), t0 = System.nanoTime();
         body.run();
-        long t1 = System.nanoTime(), c1 = THREADS.getCurrentThreadCpuTime(), a1 = allocated(pool);
+        long t1 = System.nanoTime(), c1 = cpuTime(pool), a1 = allocated(pool);
         if (k < 0) return;
         v.wall[k] = (t1 - t0) / 1e9;
         v.cpu[k] = (c1 - c0) / 1e9;
