@@ -1,6 +1,7 @@
 package dev.ssm4j.bench;
 
 import dev.ssm4j.core.generate.Sampler;
+import dev.ssm4j.core.io.DType;
 import dev.ssm4j.core.model.ForwardOptions;
 import dev.ssm4j.core.model.InferenceState;
 import dev.ssm4j.core.model.LoadOptions;
@@ -14,6 +15,7 @@ import dev.ssm4j.train.cli.Args;
 import dev.ssm4j.train.cli.Command;
 import dev.ssm4j.train.cli.UsageException;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,33 +26,49 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * {@code ./ssm bench model}: prefill and decode speed of the mamba-130m configuration (and its
- * Mamba-2 twin) with random weights, F32 and BF16 matrices, 1 or more threads; and
- * {@code --stream}: a long recurrent run that shows the memory staying flat.
+ * Mamba-2 twin) with random weights, F32 and BF16 matrices, copied or memory-mapped, 1 or more
+ * threads; and {@code --stream}: a long recurrent run that shows the memory staying flat.
+ *
+ * <p>The random model is written as a checkpoint ({@link MambaLM#save(Path, DType)}: F32, or all
+ * BF16) into a temporary directory and loaded from there as stored — copied into memory
+ * ({@code --mapped heap}: F32 on the Java heap, BF16 off-heap) and/or used in place from the
+ * memory-mapped file ({@code --mapped mapped}) — so the bench times what {@link MambaLM#load} gives.
  *
  * <p>A plain timing harness (no JMH: one measurement is seconds long). Prefill: 512 tokens of one
  * row from the zero state, lm_head on the last token only (as llama.cpp's prompt processing);
  * two untimed prefills warm the JIT first. Decode: after a prefill, 8 untimed steps, then ≥ 32
  * timed greedy steps (step + argmax, the sampled token fed back). Each is repeated and the
- * MEDIAN of the repetitions is reported (the best is reported too).
+ * MEDIAN of the repetitions is reported (the best is reported too). With {@code --mapped both}
+ * the two loadings are measured interleaved, repetition by repetition (an A/B in one run).
+ * Besides wall time, every row has tokens per CPU-second (the figure to compare on a shared
+ * machine: with one thread the calling thread's CPU time, with a pool the whole process's, JIT
+ * and GC included) and the bytes the timed run allocated per token (ThreadMXBean; with one
+ * thread the calling thread's, else every thread's).
  */
 public final class ModelBench implements Command {
     @Override
     public String summary() {
-        return "mamba-130m (and Mamba-2 twin) prefill/decode tokens/s, f32 and bf16; --stream: flat-memory long run";
+        return "mamba-130m (and Mamba-2 twin) prefill/decode tokens/s, f32 and bf16, copied or mapped; --stream: flat-memory long run";
     }
 
     @Override
     public String usage() {
         return """
                 usage: ./ssm bench model [--arch mamba|mamba2|both] [--threads 1[,2]] [--weights f32,bf16]
-                                         [--prefill 512] [--steps 32] [--reps 3] [--quick] [--json]
-                                         [--profile on]
+                                         [--mapped heap|mapped|both] [--prefill 512] [--steps 32] [--reps 3]
+                                         [--quick] [--json] [--profile on]
                        ./ssm bench model --stream [--tokens 1000000] [--arch mamba|mamba2] [--size small|130m]
                 Random weights (seeded) in the mamba-130m shapes: hidden 768, 24 layers, vocab 50280;
                 Mamba-1 d_state 16, expand 2; Mamba-2 d_state 128, head_dim 64, 1 group, expand 2.
+                They are saved as a checkpoint (f32: all F32; bf16: all BF16) in a temporary directory
+                and loaded as stored: --mapped heap copies the matrices into memory (default), mapped
+                uses them in place from the memory-mapped file, both measures the two interleaved.
                 prefill: --prefill tokens of one row, logits of the last token only; 2 warm-up prefills.
                 decode:  8 warm-up steps, then --steps timed steps (step + argmax).
                 Median of --reps repetitions (best also shown). --quick: 1 repetition.
+                Columns: tokens_per_second (wall), cpu_tokens_per_second (per CPU-second: the calling
+                thread's with 1 thread, the process's with more), alloc_bytes_per_token (bytes allocated
+                during the timed run per token), load_seconds (MambaLM.load, wall).
                 --profile on: also decode without lm_head (phase decode-no-lm-head) to split the step time.
                 --stream: feeds --tokens tokens one by one through the recurrent step (greedy, the chosen
                 token fed back; a fixed token every 64th step so the text does not lock), printing
@@ -62,6 +80,7 @@ public final class ModelBench implements Command {
         String arch = args.string("arch", "both");
         int[] threads = args.intList("threads", new int[] {1});
         String weights = args.string("weights", "f32,bf16");
+        String mapped = args.string("mapped", "heap");
         int prefill = args.integer("prefill", 512), steps = args.integer("steps", 32);
         boolean quick = args.flag("quick");
         int reps = args.integer("reps", quick ? 1 : 3);
@@ -77,6 +96,12 @@ public final class ModelBench implements Command {
             case "both" -> List.of(ModelSpec.Kind.MAMBA1, ModelSpec.Kind.MAMBA2);
             default -> throw new UsageException("--arch must be mamba, mamba2 or both, got '" + arch + "'");
         };
+        List<Boolean> mappings = switch (mapped) {
+            case "heap" -> List.of(false);
+            case "mapped" -> List.of(true);
+            case "both" -> List.of(false, true);
+            default -> throw new UsageException("--mapped must be heap, mapped or both, got '" + mapped + "'");
+        };
         if (prefill < 1 || steps < 1 || reps < 1) throw new UsageException("--prefill, --steps and --reps must be >= 1");
         for (int t : threads) if (t < 1) throw new UsageException("--threads must be >= 1, got " + t);
         if (stream) {
@@ -87,85 +112,181 @@ public final class ModelBench implements Command {
         for (String w : ws) if (!w.equals("f32") && !w.equals("bf16")) throw new UsageException("--weights takes f32 and/or bf16");
 
         BenchReport report = new BenchReport(json);
-        for (ModelSpec.Kind kind : kinds) {
-            MambaLM flat = randomModel(spec130m(kind), 1234);
-            for (String w : ws) {
-                MambaLM lm = flat.copy(w.equals("bf16") ? LoadOptions.Matrices.BF16 : LoadOptions.Matrices.F32);
-                for (int th : threads) {
-                    ForkJoinPool pool = Parallel.pool(th);
+        Path tmp = Files.createTempDirectory("ssm-bench-model");
+        try {
+            for (ModelSpec.Kind kind : kinds) {
+                Path[] dirs = new Path[ws.size()];
+                MambaLM flat = randomModel(spec130m(kind), 1234);
+                for (int i = 0; i < ws.size(); i++) {
+                    dirs[i] = tmp.resolve(ws.get(i));
+                    flat.save(dirs[i], ws.get(i).equals("bf16") ? DType.BF16 : DType.F32);
+                }
+                flat = null;   // ~0.5 GB of flat parameters: not needed any more
+                for (int i = 0; i < ws.size(); i++) {
+                    List<Variant> vs = new ArrayList<>();
                     try {
-                        measure(report, lm, kind, w, th, pool, prefill, steps, reps, profile);
+                        for (boolean m : mappings) vs.add(Variant.load(dirs[i], ws.get(i), m));
+                        for (int th : threads) {
+                            ForkJoinPool pool = Parallel.pool(th);
+                            try {
+                                measure(report, vs, kind, th, pool, prefill, steps, reps, profile);
+                            } finally {
+                                if (pool != null) pool.shutdown();
+                            }
+                        }
                     } finally {
-                        if (pool != null) pool.shutdown();
+                        for (Variant v : vs) v.lm.close();
                     }
                 }
             }
+        } finally {
+            deleteTree(tmp);
         }
         report.finish("model bench: mamba-130m shapes, random weights; median of " + reps + " (best also shown); vector "
                 + KernelConfig.F.vectorBitSize() + " bits; load " + loadAverage());
         return 0;
     }
 
-    private static void measure(BenchReport report, MambaLM lm, ModelSpec.Kind kind, String w, int th, ForkJoinPool pool,
+    /** One loaded model under test, with its own workspace, state and timings. */
+    private static final class Variant {
+        final MambaLM lm;
+        final String weights, mapping;
+        final double loadSeconds;
+        Workspace ws;
+        InferenceState st;
+        float[] logits;
+        final int[] tok = new int[1];
+        double[] wall, cpu, alloc;
+
+        private Variant(MambaLM lm, String weights, String mapping, double loadSeconds) {
+            this.lm = lm;
+            this.weights = weights;
+            this.mapping = mapping;
+            this.loadSeconds = loadSeconds;
+        }
+
+        static Variant load(Path dir, String weights, boolean mapped) throws IOException {
+            long t0 = System.nanoTime();
+            MambaLM lm = MambaLM.load(dir, LoadOptions.DEFAULT.withMapped(mapped));
+            return new Variant(lm, weights, mapped ? "mapped" : "heap", (System.nanoTime() - t0) / 1e9);
+        }
+
+        void resetTimings(int reps) {
+            wall = new double[reps];
+            cpu = new double[reps];
+            alloc = new double[reps];
+        }
+    }
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** Bytes allocated so far: by the calling thread (one thread) or by every thread (a pool). */
+    private static long allocated(ForkJoinPool pool) {
+        return pool == null ? THREADS.getCurrentThreadAllocatedBytes() : THREADS.getTotalThreadAllocatedBytes();
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** CPU nanoseconds so far: the calling thread's (one thread) or the whole process's (a pool). */
+    private static long cpuTime(ForkJoinPool pool) {
+        return pool == null ? THREADS.getCurrentThreadCpuTime() : OS.getProcessCpuTime();
+    }
+
+    /** Runs {@code body} once, recording wall and CPU seconds and bytes per token into rep k of v. */
+    private static void timed(Variant v, int k, int tokens, ForkJoinPool pool, Runnable body) {
+        long a0 = allocated(pool), c0 = cpuTime(pool), t0 = System.nanoTime();
+        body.run();
+        long t1 = System.nanoTime(), c1 = cpuTime(pool), a1 = allocated(pool);
+        if (k < 0) return;
+        v.wall[k] = (t1 - t0) / 1e9;
+        v.cpu[k] = (c1 - c0) / 1e9;
+        v.alloc[k] = (double) (a1 - a0) / tokens;
+    }
+
+    private static void measure(BenchReport report, List<Variant> vs, ModelSpec.Kind kind, int th, ForkJoinPool pool,
                                 int prefill, int steps, int reps, boolean profile) {
-        ModelSpec s = lm.spec();
-        int V = s.vocab;
+        int V = vs.get(0).lm.spec().vocab;
         int[] prompt = new int[prefill];
         SplittableRandom r = new SplittableRandom(99);
         for (int i = 0; i < prefill; i++) prompt[i] = r.nextInt(V);
-        Workspace ws = lm.newWorkspace(1, prefill);
-        InferenceState st = lm.newState(1);
         ForwardOptions o = new ForwardOptions().logits(ForwardOptions.Logits.LAST).pool(pool);
-        float[] logits = new float[V];
         String name = kind == ModelSpec.Kind.MAMBA1 ? "mamba" : "mamba2";
-
-        double[] pre = new double[reps];
-        for (int k = -2; k < reps; k++) {   // two warm-up prefills
-            st.reset();
-            long t0 = System.nanoTime();
-            lm.forward(prompt, 1, prefill, st, ws, o, logits);
-            double sec = (System.nanoTime() - t0) / 1e9;
-            if (k >= 0) pre[k] = sec;
+        for (Variant v : vs) {
+            v.ws = v.lm.newWorkspace(1, prefill);
+            v.st = v.lm.newState(1);
+            v.logits = new float[V];
+            v.resetTimings(reps);
         }
-        add(report, name, "prefill", w, th, prefill, pre);
 
-        double[] dec = new double[reps];
-        int[] tok = {Sampler.argmax(logits, V)};
+        for (int k = -2; k < reps; k++) {   // two warm-up prefills; variants interleaved
+            for (Variant v : vs) {
+                v.st.reset();
+                timed(v, k, prefill, pool, () -> v.lm.forward(prompt, 1, prefill, v.st, v.ws, o, v.logits));
+            }
+        }
+        for (Variant v : vs) add(report, name, "prefill", v, th, prefill);
+
+        for (Variant v : vs) {
+            v.tok[0] = Sampler.argmax(v.logits, V);
+            v.resetTimings(reps);
+        }
         for (int k = 0; k < reps; k++) {
-            for (int i = 0; i < 8; i++) { // warm-up steps (not timed)
-                lm.step(tok, 1, st, ws, o, logits);
-                tok[0] = Sampler.argmax(logits, V);
+            for (Variant v : vs) {
+                for (int i = 0; i < 8; i++) { // warm-up steps (not timed)
+                    v.lm.step(v.tok, 1, v.st, v.ws, o, v.logits);
+                    v.tok[0] = Sampler.argmax(v.logits, V);
+                }
+                timed(v, k, steps, pool, () -> {
+                    for (int i = 0; i < steps; i++) {
+                        v.lm.step(v.tok, 1, v.st, v.ws, o, v.logits);
+                        v.tok[0] = Sampler.argmax(v.logits, V);
+                    }
+                });
             }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                lm.step(tok, 1, st, ws, o, logits);
-                tok[0] = Sampler.argmax(logits, V);
-            }
-            dec[k] = (System.nanoTime() - t0) / 1e9;
         }
-        add(report, name, "decode", w, th, steps, dec);
+        for (Variant v : vs) add(report, name, "decode", v, th, steps);
         if (!profile) return;
-        // where decode time goes: the same steps without lm_head (V·H mat-vec), and prefill without it
+        // where decode time goes: the same steps without lm_head (V·H mat-vec)
         ForwardOptions none = new ForwardOptions().logits(ForwardOptions.Logits.NONE).pool(pool);
+        for (Variant v : vs) v.resetTimings(reps);
         for (int k = 0; k < reps; k++) {
-            for (int i = 0; i < 8; i++) lm.step(tok, 1, st, ws, none, null);
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                lm.step(tok, 1, st, ws, none, null);
-                tok[0] = (tok[0] + 7) % V;
+            for (Variant v : vs) {
+                for (int i = 0; i < 8; i++) v.lm.step(v.tok, 1, v.st, v.ws, none, null);
+                timed(v, k, steps, pool, () -> {
+                    for (int i = 0; i < steps; i++) {
+                        v.lm.step(v.tok, 1, v.st, v.ws, none, null);
+                        v.tok[0] = (v.tok[0] + 7) % V;
+                    }
+                });
             }
-            dec[k] = (System.nanoTime() - t0) / 1e9;
         }
-        add(report, name, "decode-no-lm-head", w, th, steps, dec);
+        for (Variant v : vs) add(report, name, "decode-no-lm-head", v, th, steps);
     }
 
-    private static void add(BenchReport report, String model, String phase, String w, int th, int tokens, double[] secs) {
-        double[] s = secs.clone();
-        Arrays.sort(s);
-        double med = s[s.length / 2], best = s[0];
-        report.row().put("model", model).put("phase", phase).put("weights", w).put("threads", th).put("tokens", tokens)
-                .put("seconds", med).put("tokens_per_second", tokens / med).put("best_tokens_per_second", tokens / best)
+    private static void add(BenchReport report, String model, String phase, Variant v, int th, int tokens) {
+        double med = median(v.wall), best = Arrays.stream(v.wall).min().orElseThrow();
+        report.row().put("model", model).put("phase", phase).put("weights", v.weights).put("mapped", v.mapping)
+                .put("threads", th).put("tokens", tokens).put("seconds", med).put("tokens_per_second", tokens / med)
+                .put("best_tokens_per_second", tokens / best).put("cpu_tokens_per_second", tokens / median(v.cpu))
+                .put("alloc_bytes_per_token", Math.round(median(v.alloc))).put("load_seconds", v.loadSeconds)
                 .put("stat", "median").add();
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    /** Removes the bench's temporary checkpoints (best effort: a leftover is only disk space in tmp). */
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            System.err.println("bench model: could not delete " + dir + ": " + e.getMessage());
+        }
     }
 
     /** mamba-130m's shapes (state-spaces/mamba-130m-hf; tied embeddings) or its Mamba-2 twin. */

@@ -102,6 +102,11 @@ final class Linear {
         return new Linear(WeightMatrix.bf16(m, 0, outDim, inDim), null, 0, m, 0, true, outDim, inDim);
     }
 
+    /** The segment the kernels read (null for a float[] matrix); for tests. */
+    MemorySegment segment() {
+        return seg;
+    }
+
     boolean isBf16() {
         return bf16;
     }

@@ -6,10 +6,16 @@ package dev.ssm4j.core.model;
  *
  * @param matrices storage precision of the weight matrices
  * @param mapped   true: a matrix whose file type already is the wanted one (F32 for F32, BF16 for
- *                 BF16) is used in place from the memory-mapped file (no copy, pages shared
- *                 between processes; the model must stay open). false (default): copied into the
- *                 Java heap (F32) or process memory (BF16) at load — on this project's machine the
- *                 GEMM's decode path streams copied weights 3–5× faster than file-mapped pages.
+ *                 BF16) is used in place from the memory-mapped file — no copy, pages shared
+ *                 between processes, loading costs only the small tensors; the model must stay
+ *                 open. false (default): copied into the Java heap (F32) or process memory (BF16)
+ *                 at load. Either way the kernels see one kind of storage per format (float[] for
+ *                 copied F32, a plain native segment for everything else — see
+ *                 {@code Linear.kernelView}), so mapped weights decode as fast as copied ones
+ *                 while their pages stay in memory. Why the default is false: a copy stays
+ *                 resident, whereas mapped pages can be evicted under memory pressure and are then
+ *                 faulted back in from the file during decoding. {@code ./ssm bench model --mapped
+ *                 both} measures the two side by side.
  */
 public record LoadOptions(Matrices matrices, boolean mapped) {
     /** Storage of the weight matrices. */

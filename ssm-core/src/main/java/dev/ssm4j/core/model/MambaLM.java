@@ -421,6 +421,11 @@ public final class MambaLM implements AutoCloseable {
         return out;
     }
 
+    /** The tensor called {@code name} as this model holds it (a Vec or a Linear), or null; for tests. */
+    Object tensor(String name) {
+        return tensors.get(name);
+    }
+
     @Override
     public String toString() {
         return "MambaLM[" + spec + ", " + parameterCount() + " parameters]";

@@ -213,6 +213,40 @@ class GoldenModesTest {
         }
     }
 
+    /**
+     * One workspace shared by two models of the same spec (different weights), stepping in turn:
+     * each gets exactly what it gets with a workspace of its own (the workspace caches kernel
+     * bindings per layer; they must never carry one model's weights into the other's step).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba1", "mamba2"})
+    void workspaceSharedByTwoModels(String name) throws IOException {
+        Golden g = new Golden(name);
+        try (MambaLM a = MambaLM.load(g.dir)) {
+            // b: other small tensors (A_log, D, Δ bias), a trainer-style flat model
+            float[] flat = new float[a.layout().flatSize()];
+            for (ParameterLayout.Entry e : a.layout().entries()) {
+                float[] v = a.parameter(e.name());
+                String n = e.name();
+                float shift = n.endsWith("A_log") || n.endsWith(".D") || n.endsWith("dt_proj.bias") || n.endsWith("dt_bias")
+                        ? 0.25f : 0f;
+                for (int i = 0; i < v.length; i++) flat[(int) e.offset() + i] = v[i] + shift;
+            }
+            MambaLM b = MambaLM.fromFlat(a.spec(), flat);
+            int L = g.tokens.length, V = a.spec().vocab;
+            float[] refA = MappedLoadTest.recurrent(a, g.tokens), refB = MappedLoadTest.recurrent(b, g.tokens);
+            Workspace ws = a.newWorkspace(1, 1);
+            InferenceState sa = a.newState(1), sb = b.newState(1);
+            float[] row = new float[V];
+            for (int t = 0; t < L; t++) {
+                a.step(new int[] {g.tokens[t]}, 1, sa, ws, null, row);
+                assertArrayEquals(Arrays.copyOfRange(refA, t * V, (t + 1) * V), row, "model a, token " + t);
+                b.step(new int[] {g.tokens[t]}, 1, sb, ws, null, row);
+                assertArrayEquals(Arrays.copyOfRange(refB, t * V, (t + 1) * V), row, "model b, token " + t);
+            }
+        }
+    }
+
     static int argmax(float[] a, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) if (a[off + i] > a[off + best]) best = i;

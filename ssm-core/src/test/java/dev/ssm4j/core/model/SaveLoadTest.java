@@ -3,10 +3,14 @@ package dev.ssm4j.core.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.ssm4j.core.io.DType;
+import dev.ssm4j.core.io.Json;
 import dev.ssm4j.core.io.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,4 +47,35 @@ class SaveLoadTest {
             }
         }
     }
+
+    /**
+     * save(dir, BF16) stores every tensor as BF16 (as transformers after model.to(bfloat16)) with
+     * torch_dtype "bfloat16"; loaded as stored it computes exactly what the F32 model with every
+     * parameter rounded to BF16 computes with its matrices held in BF16.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba1", "mamba2_tied"})
+    void saveAsBf16(String name) throws IOException {
+        Golden g = new Golden(name);
+        try (MambaLM lm = MambaLM.load(g.dir)) {
+            Path out = tmp.resolve(name + "-bf16");
+            lm.save(out, DType.BF16);
+            float[] rounded = new float[lm.layout().flatSize()];
+            for (ParameterLayout.Entry e : lm.layout().entries()) {
+                float[] v = lm.parameter(e.name());
+                for (int i = 0; i < v.length; i++) v[i] = DType.bf16ToFloat(DType.floatToBf16(v[i]));
+                System.arraycopy(v, 0, rounded, (int) e.offset(), v.length);
+            }
+            MambaLM ref = MambaLM.fromFlat(lm.spec(), rounded).copy(LoadOptions.Matrices.BF16);
+            try (MambaLM back = MambaLM.load(out); SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+                for (String n : f.names()) assertEquals(DType.BF16, f.tensor(n).dtype(), n);
+                assertEquals("bfloat16", ((Map<?, ?>) Json.parse(out.resolve("config.json"))).get("torch_dtype"));
+                assertEquals(lm.spec(), back.spec());
+                assertEquals(ref.weightBytes(), back.weightBytes());
+                assertArrayEquals(ref.logits(g.tokens), back.logits(g.tokens));
+            }
+            assertThrows(IllegalArgumentException.class, () -> lm.save(tmp.resolve("bad"), DType.I32));
+        }
+    }
 }
+
