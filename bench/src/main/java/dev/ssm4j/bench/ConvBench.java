@@ -3,6 +3,7 @@ package dev.ssm4j.bench;
 import dev.ssm4j.bench.jmh.ActBenchmark;
 import dev.ssm4j.bench.jmh.ConvBenchmark;
 import dev.ssm4j.bench.jmh.LossBenchmark;
+import dev.ssm4j.bench.jmh.MemoryBenchmark;
 import dev.ssm4j.bench.jmh.NormBenchmark;
 import dev.ssm4j.kernels.KernelConfig;
 import dev.ssm4j.train.cli.Args;
@@ -19,7 +20,10 @@ import java.util.Set;
  * backward, step) and the elementwise kernels of a Mamba layer (RMSNorm, gated RMSNorm, SiLU,
  * residual add, cross-entropy) at model sizes, scalar and SIMD, reporting seconds per call and the
  * achieved memory bandwidth: gb_per_second = compulsory bytes read + written per call / seconds
- * (these kernels are memory-bound; the machine streams ~10 GB/s).
+ * (these kernels are memory-bound). Beside each conv1d point a memory baseline moves the same bytes
+ * in the same run (a copy for the forward and the step, a read-3-write-1 triad for the backward;
+ * {@link MemoryBenchmark}), and {@code of_memory} = the kernel's GB/s over the baseline's, so
+ * "memory speed" is measured, not assumed.
  */
 public final class ConvBench implements Command {
     private static final String KERNELS = "conv,norm,act,loss";
@@ -40,14 +44,20 @@ public final class ConvBench implements Command {
                   act   SiLU forward/backward and residual add on l·d floats
                   loss  cross-entropy 512 × 50280 forward/backward
                 Columns: kernel, direction, impl, threads, b, l, d, w, vocab, seconds (per call),
-                gb_per_second (bytes read + written per call / seconds). Scalar twins run on 1 thread only;
+                gb_per_second (bytes read + written per call / seconds), of_memory (conv1d only: gb_per_second
+                over that of impl=memory, a one-thread copy (forward, step) or triad (backward) of the same bytes). Scalar twins run on 1 thread only;
                 --threads applies to the SIMD kernels that split work (not to the step).
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
 
     /** One benchmark point: which JMH method with which params, and how to label and size it. */
     private record Point(String kernel, String direction, Class<?> jmh, String method, Map<String, String> params,
-                         int b, int l, int d, int w, int vocab, double bytes) {}
+                         int b, int l, int d, int w, int vocab, double bytes, String baseline, long baselineN) {
+        Point(String kernel, String direction, Class<?> jmh, String method, Map<String, String> params,
+              int b, int l, int d, int w, int vocab, double bytes) {
+            this(kernel, direction, jmh, method, params, b, l, d, w, vocab, bytes, null, 0);
+        }
+    }
 
     @Override
     public int run(Args args) {
@@ -67,12 +77,14 @@ public final class ConvBench implements Command {
         double f = Float.BYTES, bld = (double) l * d;
         if (kernels.contains("conv")) {
             Map<String, String> p = Map.of("b", "1", "l", ls, "d", ds, "w", ws, "silu", "true");
-            points.add(new Point("conv1d", "forward", ConvBenchmark.class, "forward", p, 1, l, d, w, 0,
-                    f * (2 * bld + d * w + d)));
-            points.add(new Point("conv1d", "backward", ConvBenchmark.class, "backward", p, 1, l, d, w, 0,
-                    f * (4 * bld + 3 * d * w + 2 * d)));
-            points.add(new Point("conv1d", "step", ConvBenchmark.class, "step", p, 1, 1, d, w, 0,
-                    f * (2.0 * (w - 1) * d + 2 * d + d * w + d)));
+            double fwd = f * (2 * bld + d * w + d), bwd = f * (4 * bld + 3 * d * w + 2 * d);
+            double step = f * (2.0 * (w - 1) * d + 2 * d + d * w + d);
+            points.add(new Point("conv1d", "forward", ConvBenchmark.class, "forward", p, 1, l, d, w, 0, fwd,
+                    "copy", Math.round(fwd / (2 * f))));
+            points.add(new Point("conv1d", "backward", ConvBenchmark.class, "backward", p, 1, l, d, w, 0, bwd,
+                    "triad", Math.round(bwd / (4 * f))));
+            points.add(new Point("conv1d", "step", ConvBenchmark.class, "step", p, 1, 1, d, w, 0, step,
+                    "copy", Math.round(step / (2 * f))));
         }
         if (kernels.contains("norm")) {
             for (int dn : new java.util.TreeSet<>(List.of(768, d))) {
@@ -100,6 +112,15 @@ public final class ConvBench implements Command {
 
         BenchReport report = new BenchReport(json);
         for (Point pt : points) {
+            double memGbs = Double.NaN;
+            if (pt.baseline != null) {
+                // same bytes through a plain copy/triad, one thread, in this run (baselineN floats per array)
+                double s = JmhShort.secondsPerOp(MemoryBenchmark.class, pt.baseline, Map.of("n", String.valueOf(pt.baselineN)));
+                memGbs = pt.bytes / s / 1e9;
+                report.row().put("kernel", pt.kernel).put("direction", pt.direction).put("impl", "memory").put("threads", 1)
+                        .put("b", pt.b).put("l", pt.l).put("d", pt.d).put("w", pt.w).put("vocab", "-").put("seconds", s)
+                        .put("gb_per_second", memGbs).put("of_memory", 1.0).add();
+            }
             for (String impl : impls) {
                 for (int t : threadList) {
                     if (t > 1 && (impl.equals("scalar") || pt.direction.equals("step"))) continue;
@@ -110,7 +131,7 @@ public final class ConvBench implements Command {
                     report.row().put("kernel", pt.kernel).put("direction", pt.direction).put("impl", impl).put("threads", t)
                             .put("b", pt.b).put("l", pt.l).put("d", pt.d == 0 ? "-" : pt.d).put("w", pt.w == 0 ? "-" : pt.w)
                             .put("vocab", pt.vocab == 0 ? "-" : pt.vocab).put("seconds", s).put("gb_per_second", pt.bytes / s / 1e9)
-                            .add();
+                            .put("of_memory", Double.isNaN(memGbs) ? "-" : pt.bytes / s / 1e9 / memGbs).add();
                 }
             }
         }

@@ -20,13 +20,20 @@ public final class Activations {
                                int rows, int cols, ForkJoinPool pool) {
         ActChecks.rows("y", y, yOff, yStride, rows, cols);
         ActChecks.rows("x", x, xOff, xStride, rows, cols);
-        split(pool, rows, cols, (r0, r1, c0, c1) -> {
-            for (int r = r0; r < r1; r++) {
-                int yo = yOff + r * yStride + c0, xo = xOff + r * xStride + c0;
-                if (KernelConfig.FORCE_SCALAR) ActivationsScalar.forward(f, y, yo, x, xo, c1 - c0);
-                else ActivationsSimd.forward(f, y, yo, x, xo, c1 - c0);
-            }
-        });
+        if (serial(pool, rows, cols)) {                 // no lambda: nothing allocated per (decode) call
+            forwardRows(f, y, yOff, yStride, x, xOff, xStride, 0, rows, 0, cols);
+            return;
+        }
+        split(pool, rows, cols, (r0, r1, c0, c1) -> forwardRows(f, y, yOff, yStride, x, xOff, xStride, r0, r1, c0, c1));
+    }
+
+    private static void forwardRows(Activation f, float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
+                                    int r0, int r1, int c0, int c1) {
+        for (int r = r0; r < r1; r++) {
+            int yo = yOff + r * yStride + c0, xo = xOff + r * xStride + c0;
+            if (KernelConfig.FORCE_SCALAR) ActivationsScalar.forward(f, y, yo, x, xo, c1 - c0);
+            else ActivationsSimd.forward(f, y, yo, x, xo, c1 - c0);
+        }
     }
 
     /** y = f(x) over n contiguous floats. */
@@ -40,13 +47,21 @@ public final class Activations {
         ActChecks.rows("dx", dx, dxOff, dxStride, rows, cols);
         ActChecks.rows("dy", dy, dyOff, dyStride, rows, cols);
         ActChecks.rows("x", x, xOff, xStride, rows, cols);
-        split(pool, rows, cols, (r0, r1, c0, c1) -> {
-            for (int r = r0; r < r1; r++) {
-                int dxo = dxOff + r * dxStride + c0, dyo = dyOff + r * dyStride + c0, xo = xOff + r * xStride + c0;
-                if (KernelConfig.FORCE_SCALAR) ActivationsScalar.backward(f, dx, dxo, dy, dyo, x, xo, c1 - c0);
-                else ActivationsSimd.backward(f, dx, dxo, dy, dyo, x, xo, c1 - c0);
-            }
-        });
+        if (serial(pool, rows, cols)) {
+            backwardRows(f, dx, dxOff, dxStride, dy, dyOff, dyStride, x, xOff, xStride, 0, rows, 0, cols);
+            return;
+        }
+        split(pool, rows, cols, (r0, r1, c0, c1) ->
+                backwardRows(f, dx, dxOff, dxStride, dy, dyOff, dyStride, x, xOff, xStride, r0, r1, c0, c1));
+    }
+
+    private static void backwardRows(Activation f, float[] dx, int dxOff, int dxStride, float[] dy, int dyOff,
+                                     int dyStride, float[] x, int xOff, int xStride, int r0, int r1, int c0, int c1) {
+        for (int r = r0; r < r1; r++) {
+            int dxo = dxOff + r * dxStride + c0, dyo = dyOff + r * dyStride + c0, xo = xOff + r * xStride + c0;
+            if (KernelConfig.FORCE_SCALAR) ActivationsScalar.backward(f, dx, dxo, dy, dyo, x, xo, c1 - c0);
+            else ActivationsSimd.backward(f, dx, dxo, dy, dyo, x, xo, c1 - c0);
+        }
     }
 
     /** dx += dy · f'(x) over n contiguous floats. */
@@ -65,6 +80,17 @@ public final class Activations {
     static final int GRAIN_ELEMENTS = 1 << 15;
     /** Column blocks of a single row are multiples of this (whole vectors, whole cache lines). */
     private static final int COLUMN_ALIGN = 64;
+
+    /**
+     * True when {@link #split} would run everything on the calling thread in one piece: callers then
+     * call their row loop directly instead of building a lambda, which C2 does not always manage to
+     * scalar-replace (a 40–72 byte capture object per call, i.e. per token and layer in decoding).
+     */
+    static boolean serial(ForkJoinPool pool, int rows, int cols) {
+        if (Parallel.threads(pool) == 1) return true;
+        long n = (long) rows * cols;
+        return n <= GRAIN_ELEMENTS;
+    }
 
     /** Rows over the pool; a single row is cut into column blocks instead. */
     static void split(ForkJoinPool pool, int rows, int cols, Block body) {

@@ -30,13 +30,21 @@ public final class SiluGate {
         ActChecks.rows("y", y, yOff, yStride, rows, cols);
         ActChecks.rows("x", x, xOff, xStride, rows, cols);
         ActChecks.rows("z", z, zOff, zStride, rows, cols);
-        Activations.split(pool, rows, cols, (r0, r1, c0, c1) -> {
-            for (int r = r0; r < r1; r++) {
-                int yo = yOff + r * yStride + c0, xo = xOff + r * xStride + c0, zo = zOff + r * zStride + c0;
-                if (KernelConfig.FORCE_SCALAR) forwardScalar(y, yo, x, xo, z, zo, c1 - c0);
-                else forwardSimd(y, yo, x, xo, z, zo, c1 - c0);
-            }
-        });
+        if (Activations.serial(pool, rows, cols)) {     // no lambda: nothing allocated per (decode) call
+            forwardRows(y, yOff, yStride, x, xOff, xStride, z, zOff, zStride, 0, rows, 0, cols);
+            return;
+        }
+        Activations.split(pool, rows, cols,
+                (r0, r1, c0, c1) -> forwardRows(y, yOff, yStride, x, xOff, xStride, z, zOff, zStride, r0, r1, c0, c1));
+    }
+
+    private static void forwardRows(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] z,
+                                    int zOff, int zStride, int r0, int r1, int c0, int c1) {
+        for (int r = r0; r < r1; r++) {
+            int yo = yOff + r * yStride + c0, xo = xOff + r * xStride + c0, zo = zOff + r * zStride + c0;
+            if (KernelConfig.FORCE_SCALAR) forwardScalar(y, yo, x, xo, z, zo, c1 - c0);
+            else forwardSimd(y, yo, x, xo, z, zo, c1 - c0);
+        }
     }
 
     /** dx += dy · silu(z), dz += dy · x · silu'(z) over (rows, cols); dx or dz may be null. */
@@ -79,17 +87,12 @@ public final class SiluGate {
     /** SIMD twin of the forward: LANES consecutive elements per vector, masked last vector. */
     public static void forwardSimd(float[] y, int yo, float[] x, int xo, float[] z, int zo, int n) {
         checkRun("y", y, yo, null, 0, x, xo, z, zo, n);
-        int L = F.length(), i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector.fromArray(F, x, xo + i).mul(VectorMath.silu(FloatVector.fromArray(F, z, zo + i))).intoArray(y, yo + i);
+        int L = F.length();
+        for (int i = 0; i < n; i += L) {       // masked throughout: one silu call site (see ActivationsSimd)
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector.fromArray(F, x, xo + i, m).mul(VectorMath.silu(FloatVector.fromArray(F, z, zo + i, m)))
+                    .intoArray(y, yo + i, m);
         }
-        if (i < n) forwardTail(y, yo, x, xo, z, zo, i, n);
-    }
-
-    private static void forwardTail(float[] y, int yo, float[] x, int xo, float[] z, int zo, int i, int n) {
-        VectorMask<Float> m = F.indexInRange(i, n);
-        FloatVector.fromArray(F, x, xo + i, m).mul(VectorMath.silu(FloatVector.fromArray(F, z, zo + i, m)))
-                .intoArray(y, yo + i, m);
     }
 
     /** SIMD twin of the backward (dx or dz may be null). */
@@ -97,28 +100,17 @@ public final class SiluGate {
                                     float[] z, int zo, int n) {
         checkRun("dx", dx, dxo, dz, dzo, x, xo, z, zo, n);
         ActChecks.flat("dy", dy, dyo, n);
-        int L = F.length(), i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector zv = FloatVector.fromArray(F, z, zo + i), s = VectorMath.sigmoid(zv);
-            FloatVector g = FloatVector.fromArray(F, dy, dyo + i);
-            if (dx != null) g.mul(zv).fma(s, FloatVector.fromArray(F, dx, dxo + i)).intoArray(dx, dxo + i);
+        int L = F.length();
+        for (int i = 0; i < n; i += L) {       // masked throughout: one sigmoid call site
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector zv = FloatVector.fromArray(F, z, zo + i, m), s = VectorMath.sigmoid(zv);
+            FloatVector g = FloatVector.fromArray(F, dy, dyo + i, m);
+            if (dx != null) g.mul(zv).fma(s, FloatVector.fromArray(F, dx, dxo + i, m)).intoArray(dx, dxo + i, m);
             if (dz != null) {
                 FloatVector ds = s.mul(zv.mul(s.neg().add(1f)).add(1f));
-                g.mul(FloatVector.fromArray(F, x, xo + i)).fma(ds, FloatVector.fromArray(F, dz, dzo + i)).intoArray(dz, dzo + i);
+                g.mul(FloatVector.fromArray(F, x, xo + i, m)).fma(ds, FloatVector.fromArray(F, dz, dzo + i, m))
+                        .intoArray(dz, dzo + i, m);
             }
-        }
-        if (i < n) backwardTail(dx, dxo, dz, dzo, dy, dyo, x, xo, z, zo, i, n);
-    }
-
-    private static void backwardTail(float[] dx, int dxo, float[] dz, int dzo, float[] dy, int dyo, float[] x, int xo,
-                                     float[] z, int zo, int i, int n) {
-        VectorMask<Float> m = F.indexInRange(i, n);
-        FloatVector zv = FloatVector.fromArray(F, z, zo + i, m), s = VectorMath.sigmoid(zv);
-        FloatVector g = FloatVector.fromArray(F, dy, dyo + i, m);
-        if (dx != null) g.mul(zv).fma(s, FloatVector.fromArray(F, dx, dxo + i, m)).intoArray(dx, dxo + i, m);
-        if (dz != null) {
-            FloatVector ds = s.mul(zv.mul(s.neg().add(1f)).add(1f));
-            g.mul(FloatVector.fromArray(F, x, xo + i, m)).fma(ds, FloatVector.fromArray(F, dz, dzo + i, m)).intoArray(dz, dzo + i, m);
         }
     }
 

@@ -106,13 +106,9 @@ public final class CrossEntropySimd {
         }
     }
 
-    /** d[i] = exp(x[i] − lse)·scale over one row. */
+    /** d[i] = exp(x[i] − lse)·scale over one row; masked throughout, so that exp has one call site. */
     static void softmaxRow(float[] d, int dOff, float[] x, int off, int n, float lse, float scale) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(lse)).mul(scale).intoArray(d, dOff + i);
-        }
-        if (i < n) {
+        for (int i = 0; i < n; i += L) {
             VectorMask<Float> m = F.indexInRange(i, n);
             VectorMath.exp(FloatVector.fromArray(F, x, off + i, m).sub(lse)).mul(scale).intoArray(d, dOff + i, m);
         }

@@ -33,21 +33,32 @@ public final class RmsNormSimd {
                                float[] z, int zOff, int zStride, float[] weight, int rows, int d, int groupSize,
                                float eps, ForkJoinPool pool) {
         NormChecks.forward(y, yOff, yStride, rstd, x, xOff, xStride, z, zOff, zStride, weight, rows, d, groupSize);
+        int grain = Math.max(1, GRAIN_ELEMENTS / d);
+        if (Parallel.threads(pool) == 1 || rows <= grain) {     // no lambda: nothing allocated per (decode) call
+            forwardRows(y, yOff, yStride, rstd, x, xOff, xStride, z, zOff, zStride, weight, d, groupSize, eps, 0, rows);
+            return;
+        }
+        Parallel.forRange(pool, rows, grain, (r0, r1) ->
+                forwardRows(y, yOff, yStride, rstd, x, xOff, xStride, z, zOff, zStride, weight, d, groupSize, eps, r0, r1));
+    }
+
+    /** Rows [r0, r1). */
+    private static void forwardRows(float[] y, int yOff, int yStride, float[] rstd, float[] x, int xOff, int xStride,
+                                    float[] z, int zOff, int zStride, float[] weight, int d, int groupSize, float eps,
+                                    int r0, int r1) {
         int groups = d / groupSize;
-        Parallel.forRange(pool, rows, Math.max(1, GRAIN_ELEMENTS / d), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int xr = xOff + r * xStride, zr = zOff + r * zStride, yr = yOff + r * yStride;
-                for (int g = 0; g < groups; g++) {
-                    int c0 = g * groupSize;
-                    float ss = z == null ? sumSquares(x, xr + c0, groupSize)
-                            : gateIntoAndSumSquares(y, yr + c0, x, xr + c0, z, zr + c0, groupSize);
-                    float rs = (float) (1.0 / Math.sqrt(ss / groupSize + eps));
-                    if (rstd != null) rstd[r * groups + g] = rs;
-                    if (z == null) scale(y, yr + c0, x, xr + c0, weight, c0, rs, groupSize);
-                    else scale(y, yr + c0, y, yr + c0, weight, c0, rs, groupSize);
-                }
+        for (int r = r0; r < r1; r++) {
+            int xr = xOff + r * xStride, zr = zOff + r * zStride, yr = yOff + r * yStride;
+            for (int g = 0; g < groups; g++) {
+                int c0 = g * groupSize;
+                float ss = z == null ? sumSquares(x, xr + c0, groupSize)
+                        : gateIntoAndSumSquares(y, yr + c0, x, xr + c0, z, zr + c0, groupSize);
+                float rs = (float) (1.0 / Math.sqrt(ss / groupSize + eps));
+                if (rstd != null) rstd[r * groups + g] = rs;
+                if (z == null) scale(y, yr + c0, x, xr + c0, weight, c0, rs, groupSize);
+                else scale(y, yr + c0, y, yr + c0, weight, c0, rs, groupSize);
             }
-        });
+        }
     }
 
     /** Σ a[off + i]² for i in [0, n). */
@@ -74,25 +85,21 @@ public final class RmsNormSimd {
     }
 
     /**
-     * u = x·silu(z) into out, returns Σu². One silu call site in the loop (plus the tail): every
-     * call site inlines a copy of the exponential, and too many copies exhaust C2's inlining budget
-     * (the Vector API then boxes). The two accumulators swap roles every iteration.
+     * u = x·silu(z) into out, returns Σu². Exactly one silu call site, masked for every vector (the
+     * mask is all-true but for the last, partial one): every call site inlines a copy of the
+     * exponential; a second, cold one for the tail is not inlined and boxes its vectors (192 bytes
+     * per call at d = 1540, measured), and more copies exhaust C2's inlining budget. Masked lanes
+     * load as 0, so they add 0 to Σu². The two accumulators swap roles every iteration.
      */
     static float gateIntoAndSumSquares(float[] out, int oOff, float[] x, int xOff, float[] z, int zOff, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0;
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector u = FloatVector.fromArray(F, x, xOff + i).mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i)));
-            u.intoArray(out, oOff + i);
-            FloatVector t = u.fma(u, s1);
-            s1 = s0;
-            s0 = t;
-        }
-        if (i < n) {
+        for (int i = 0; i < n; i += L) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector u = FloatVector.fromArray(F, x, xOff + i, m).mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i, m)));
             u.intoArray(out, oOff + i, m);
-            s1 = u.fma(u, s1);
+            FloatVector t = u.fma(u, s1);
+            s1 = s0;
+            s0 = t;
         }
         return s0.add(s1).reduceLanes(VectorOperators.ADD);
     }

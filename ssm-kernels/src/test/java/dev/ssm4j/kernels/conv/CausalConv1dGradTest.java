@@ -19,6 +19,13 @@ class CausalConv1dGradTest {
                 check(new ConvCase(rng, 2, 7, 3, w, o), false);
             }
         }
+        // w = 4 with full channel vectors (d = 17, 33 > 16 lanes) and l = 12, 20: the SIMD register-ring
+        // interior (blocks of 8 tokens, a block boundary inside the row), every option but strides
+        for (int o = 0; o < 32; o++) {
+            if ((o & 8) != 0) continue;
+            check(new ConvCase(rng, 1, 12, 17, 4, o), false);
+        }
+        check(new ConvCase(rng, 2, 20, 33, 4, 1 | 2 | 4), false);
         check(new ConvCase(rng, 1, 2, 5, 4, 1 | 2 | 4), false); // l < w−1: the final state reaches into the initial one
         check(new ConvCase(rng, 1, 1, 17, 8, 2 | 4), false);
     }

@@ -142,6 +142,37 @@ class CrossEntropyTest {
         for (float v : d) assertTrue(Float.isFinite(v));
     }
 
+    /**
+     * The one-pass (online) log-sum-exp: a rising row makes every lane take a new maximum at every
+     * step (the rescaling path each time), a falling row never does, −∞ logits (masked vocabulary
+     * entries) must count as exp(−∞) = 0 and not turn into −∞ − (−∞) = NaN, and a row may be shorter
+     * than one vector (the scalar tail alone).
+     */
+    @Test
+    void onlineLogSumExpRescalesAndSkipsMinusInfinity() {
+        for (int vocab : new int[] {5, 16, 37, 1000, 1003}) {
+            int rows = 3;
+            float[] x = new float[rows * vocab];
+            for (int i = 0; i < vocab; i++) {
+                x[i] = -20f + 40f * i / vocab;                             // rising
+                x[vocab + i] = 20f - 40f * i / vocab;                      // falling
+                x[2 * vocab + i] = i % 3 == 1 ? 0.5f * (i % 7) : Float.NEGATIVE_INFINITY;  // masked entries
+            }
+            int[] t = {vocab - 1, 0, 1};
+            double[] wantRows = new double[rows];
+            ref(TestArrays.toDouble(x), 0, vocab, t, rows, vocab, wantRows);
+            for (boolean scalar : new boolean[] {true, false}) {
+                float[] got = new float[rows], lse = new float[rows];
+                forward(scalar, got, lse, x, 0, vocab, t, rows, vocab);
+                for (int r = 0; r < rows; r++) {
+                    assertTrue(Float.isFinite(lse[r]), "lse row " + r + " vocab " + vocab);
+                    assertEquals(wantRows[r], got[r], 2e-5 * Math.max(1, Math.abs(wantRows[r])),
+                            "row " + r + " vocab " + vocab + (scalar ? " scalar" : " simd"));
+                }
+            }
+        }
+    }
+
     @Test
     void allRowsIgnoredGivesZeroLossAndZeroGradient() {
         float[] x = {1, 2, 3, 4, 5, 6}, lse = new float[2], rowLoss = {9, 9};
