@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Elementwise math on {@link FloatVector}s, with a scalar twin for each function.
@@ -28,6 +29,34 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class VectorMath {
     private VectorMath() {}
+
+    /** Lane i ↔ lane i ^ h, for the halving tree of {@link #sumLanes}; null where h ≥ the lane count. */
+    private static final VectorShuffle<Float> SWAP8 = swap(8), SWAP4 = swap(4), SWAP2 = swap(2), SWAP1 = swap(1);
+
+    private static VectorShuffle<Float> swap(int h) {
+        return h < KernelConfig.F.length() ? VectorShuffle.fromOp(KernelConfig.F, i -> i ^ h) : null;
+    }
+
+    /**
+     * The sum of v's lanes in one fixed order: lane i + lane i^8, then ^4, ^2, ^1 (a halving tree),
+     * for vectors of {@link KernelConfig#F}. Unlike {@code reduceLanes(ADD)}, whose order is
+     * unspecified and in practice differs between the interpreter (lane by lane) and C2 (a tree), this
+     * gives the same bits whether the caller runs interpreted or compiled, so a model's outputs do
+     * not depend on how far the JIT has got. Costs the same as reduceLanes (log2 L permutes + adds).
+     */
+    public static float sumLanes(FloatVector v) {
+        int n = v.length();
+        if (n > 16) {                                  // wider than AVX-512 (e.g. SVE): plain fixed order
+            float s = 0f;
+            for (int i = 0; i < n; i++) s += v.lane(i);
+            return s;
+        }
+        if (n == 16) v = v.add(v.rearrange(SWAP8));
+        if (n >= 8) v = v.add(v.rearrange(SWAP4));
+        if (n >= 4) v = v.add(v.rearrange(SWAP2));
+        if (n >= 2) v = v.add(v.rearrange(SWAP1));
+        return v.lane(0);
+    }
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;        // exactly representable with few bits

@@ -88,4 +88,22 @@ class VectorMathTest {
         assertEquals(1000f, VectorMath.softplus(1000f));
         assertEquals((float) Math.exp(-50), VectorMath.softplus(-50f), 1e-30f);
     }
+
+    /** sumLanes adds in its documented order (lane i + lane i^h for h = L/2 … 1), bit for bit. */
+    @Test
+    void sumLanesIsTheFixedHalvingTree() {
+        java.util.Random r = new java.util.Random(7);
+        float[] x = new float[L];
+        for (int rep = 0; rep < 200; rep++) {
+            for (int i = 0; i < L; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+            float[] t = x.clone();
+            for (int h = L / 2; h >= 1; h /= 2) {
+                float[] u = new float[L];
+                for (int i = 0; i < L; i++) u[i] = t[i] + t[i ^ h];
+                t = u;
+            }
+            float got = VectorMath.sumLanes(FloatVector.fromArray(KernelConfig.F, x, 0));
+            assertEquals(Float.floatToIntBits(t[0]), Float.floatToIntBits(got), "rep " + rep);
+        }
+    }
 }

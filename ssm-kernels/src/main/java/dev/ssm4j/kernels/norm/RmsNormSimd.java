@@ -7,7 +7,6 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of the (gated, grouped) RMSNorm forward. Lanes hold LANES neighbouring channels of one
@@ -81,7 +80,7 @@ public final class RmsNormSimd {
             FloatVector v = FloatVector.fromArray(F, a, off + i, F.indexInRange(i, n));
             s1 = v.fma(v, s1);
         }
-        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(s0.add(s1).add(s2.add(s3)));
     }
 
     /**
@@ -101,7 +100,7 @@ public final class RmsNormSimd {
             s1 = s0;
             s0 = t;
         }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(s0.add(s1));
     }
 
     /** out[i] = src[i]·rs·weight[c0 + i] for i in [0, n); out may be src. */

@@ -8,7 +8,6 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The recurrence of {@link SsdScalar} with SIMD: the single-token step, and the forward for short
@@ -139,8 +138,8 @@ final class SsdRecurrent {
             a2 = s2.fma(c, a2);
             a3 = s3.fma(c, a3);
         }
-        float t0 = a0.reduceLanes(VectorOperators.ADD), t1 = a1.reduceLanes(VectorOperators.ADD);
-        float t2 = a2.reduceLanes(VectorOperators.ADD), t3 = a3.reduceLanes(VectorOperators.ADD);
+        float t0 = VectorMath.sumLanes(a0), t1 = VectorMath.sumLanes(a1);
+        float t2 = VectorMath.sumLanes(a2), t3 = VectorMath.sumLanes(a3);
         for (; k < n; k++) { // scalar tail of n
             float b = bm[bk + k], c = cm[ck + k];
             float v0 = decay * st[o0 + k] + d0 * b, v1 = decay * st[o1 + k] + d1 * b;
@@ -174,7 +173,7 @@ final class SsdRecurrent {
             s0.intoArray(st, o0 + k);
             a0 = s0.fma(FloatVector.fromArray(F, cm, ck + k), a0);
         }
-        float t0 = a0.reduceLanes(VectorOperators.ADD);
+        float t0 = VectorMath.sumLanes(a0);
         for (; k < n; k++) {
             float v0 = decay * st[o0 + k] + d0 * bm[bk + k];
             st[o0 + k] = v0;
