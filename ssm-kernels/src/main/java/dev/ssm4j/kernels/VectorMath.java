@@ -46,7 +46,7 @@ public final class VectorMath {
      */
     public static float sumLanes(FloatVector v) {
         int n = v.length();
-        if (n > 16) {                                  // wider than AVX-512 (e.g. SVE): plain fixed order
+        if (n > 16 || v.species() != KernelConfig.F) {   // wider than AVX-512 (SVE) or another species
             float s = 0f;
             for (int i = 0; i < n; i++) s += v.lane(i);
             return s;

@@ -7,7 +7,6 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of the (gated, grouped) RMSNorm backward. Per (row, group), two passes over the
@@ -91,7 +90,7 @@ public final class RmsNormSimdBackward {
             s1 = FloatVector.fromArray(F, dy, dyo + i, m).mul(FloatVector.fromArray(F, w, wo + i, m))
                     .fma(FloatVector.fromArray(F, x, xo + i, m), s1);
         }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(s0.add(s1));
     }
 
     /** Σ dy·weight·u with u = x·z·σ(z); stores σ(z) into sg[0, n). */
@@ -111,7 +110,7 @@ public final class RmsNormSimdBackward {
             FloatVector u = FloatVector.fromArray(F, x, xo + i, m).mul(zv).mul(sv);
             s0 = FloatVector.fromArray(F, dy, dyo + i, m).mul(FloatVector.fromArray(F, w, wo + i, m)).fma(u, s0);
         }
-        return s0.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(s0);
     }
 
     /** No gate: du = rs·dy·w − k·x; dx += du; partial += dy·x·rs. */

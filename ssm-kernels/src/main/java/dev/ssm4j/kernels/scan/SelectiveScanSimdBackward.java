@@ -229,8 +229,8 @@ public final class SelectiveScanSimdBackward {
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
                 FloatVector hNow = FloatVector.fromArray(F, hist, hi);
                 FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
-                if (dC != null) dC[dCRow + s] += g.mul(hNow).reduceLanes(VectorOperators.ADD);
-                if (dB != null) dB[dBRow + s] += dhv.mul(dtu).reduceLanes(VectorOperators.ADD);
+                if (dC != null) dC[dCRow + s] += VectorMath.sumLanes(g.mul(hNow));
+                if (dB != null) dB[dBRow + s] += VectorMath.sumLanes(dhv.mul(dtu));
                 FloatVector q = dhv.mul(negDtu.fma(bS, hNow));                     // dh ⊙ exp(Δ'A) h_{t−1}
                 q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
                 dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);

@@ -350,7 +350,7 @@ final class SsdChunkedBackward {
     private static float dot(float[] a, int ao, float[] b, int bo, int len) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < len; i += L) acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc);
     }
 
     /**
@@ -378,7 +378,7 @@ final class SsdChunkedBackward {
                 FloatVector.fromArray(F, bf.colSeg, v).add(dseg).intoArray(bf.colSeg, v);
                 rs = rs.add(dseg);
             }
-            bf.rowSeg[i] = rs.reduceLanes(VectorOperators.ADD) + bf.rho[i];
+            bf.rowSeg[i] = VectorMath.sumLanes(rs) + bf.rho[i];
         }
     }
 
@@ -404,7 +404,7 @@ final class SsdChunkedBackward {
                 g.intoArray(bf.dxo, hr + v);
             }
             if (!dsZero) {
-                float dwj = dw.reduceLanes(VectorOperators.ADD);
+                float dwj = VectorMath.sumLanes(dw);
                 bf.dDelta[j] += dwj * bf.row[j];
                 if (j < len - 1) {
                     float omega = dwj * bf.w[j];
@@ -414,7 +414,7 @@ final class SsdChunkedBackward {
             }
         }
         bf.rowSeg[len - 1] += lastRow;
-        return dd.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(dd);
     }
 
     /** ∂L/∂raw = ∂L/∂Δ · sigmoid(raw) (softplus) · [inside the clamp]; adds to ddt, returns the dt_bias share. */
