@@ -43,32 +43,15 @@ final class GemmDots {
 
     static final int ARRAY = 0, F32 = 1, BF16 = 2;
 
-    /** Rows of W: w_j starts at {@code array[off + j·ld]} or at byte {@code byteOff + j·ld·bytes} of {@code seg}. */
-    static final class Source {
-        final int kind;
-        final float[] array;
-        final int off;
-        final long ld;
-        final MemorySegment seg;
-        final long byteOff;
+    /*
+     * Rows of W are passed as (kind, array, seg, off, ld): w_j starts at {@code array[off + j·ld]}
+     * (ARRAY) or at byte {@code off + j·ld·bytes} of {@code seg} (F32, BF16) — plain arguments, not
+     * a holder object, so that a decode step allocates nothing (a holder built per call escapes
+     * into the non-inlined rows(), and into the task lambda when a pool splits the work).
+     */
 
-        private Source(int kind, float[] array, int off, long ld, MemorySegment seg, long byteOff) {
-            this.kind = kind;
-            this.array = array;
-            this.off = off;
-            this.ld = ld;
-            this.seg = seg;
-            this.byteOff = byteOff;
-        }
-
-        static Source array(float[] b, int off, int ld) {
-            return new Source(ARRAY, b, off, ld, null, 0);
-        }
-
-        static Source of(WeightMatrix w) {
-            if (w.array != null) return new Source(ARRAY, w.array, w.arrayOffset, w.rowStride, null, 0);
-            return new Source(w.format == WeightMatrix.Format.F32 ? F32 : BF16, null, 0, w.rowStride, w.segment, w.byteOffset);
-        }
+    static int kindOf(WeightMatrix w) {
+        return w.array != null ? ARRAY : w.format == WeightMatrix.Format.F32 ? F32 : BF16;
     }
 
     /** Number of lanes-sum levels: log2(L). */
@@ -135,8 +118,8 @@ final class GemmDots {
      * C[0:m, j] for j in [j0, j1): C(i, j) = α·dot + bias[j] + β'·C(i, j), with β' = β (β = 0: C not
      * read). xs holds mp rows (rows m..mp zero).
      */
-    static void rows(Source src, float[] xs, int mp, int m, int k, int j0, int j1, float alpha, float[] bias,
-            float beta, float[] c, int cOff, int ldc) {
+    static void rows(int kind, float[] wArr, MemorySegment wSeg, long wOff, long ld, float[] xs, int mp, int m, int k,
+            int j0, int j1, float alpha, float[] bias, float beta, float[] c, int cOff, int ldc) {
         GemmScratch sc = GemmScratch.local();
         float[] part = sc.part, sums = sc.sums, tmp = sc.reduceTmp;
         int kv = k - k % L, stride = L * L;
@@ -148,30 +131,27 @@ final class GemmDots {
             for (int r = 0; r < rows; r += step) {
                 int last = g + rows - 1, ja = g + r, jb = Math.min(ja + 1, last), jc = Math.min(ja + 2, last),
                         jd = Math.min(ja + 3, last), po = r * L;
-                switch (src.kind) {
+                switch (kind) {
                     case ARRAY -> {
-                        float[] w = src.array;
-                        int wa = (int) (src.off + ja * src.ld);
-                        if (mp == 1) dotA1(kv, xs, w, wa, part, po);
-                        else if (mp == 4) dotA4(kv, k, xs, w, wa, (int) (src.off + jb * src.ld),
-                                (int) (src.off + jc * src.ld), (int) (src.off + jd * src.ld), part, po, stride);
-                        else dotA8(kv, k, xs, w, wa, (int) (src.off + jb * src.ld), part, po, stride);
+                        int wa = (int) (wOff + ja * ld);
+                        if (mp == 1) dotA1(kv, xs, wArr, wa, part, po);
+                        else if (mp == 4) dotA4(kv, k, xs, wArr, wa, (int) (wOff + jb * ld),
+                                (int) (wOff + jc * ld), (int) (wOff + jd * ld), part, po, stride);
+                        else dotA8(kv, k, xs, wArr, wa, (int) (wOff + jb * ld), part, po, stride);
                     }
                     case F32 -> {
-                        MemorySegment w = src.seg;
-                        long wa = src.byteOff + ja * src.ld * 4, rs = src.ld * 4;
-                        if (mp == 1) dotF1(kv, xs, w, wa, part, po);
-                        else if (mp == 4) dotF4(kv, k, xs, w, wa, src.byteOff + jb * rs, src.byteOff + jc * rs,
-                                src.byteOff + jd * rs, part, po, stride);
-                        else dotF8(kv, k, xs, w, wa, src.byteOff + jb * rs, part, po, stride);
+                        long wa = wOff + ja * ld * 4, rs = ld * 4;
+                        if (mp == 1) dotF1(kv, xs, wSeg, wa, part, po);
+                        else if (mp == 4) dotF4(kv, k, xs, wSeg, wa, wOff + jb * rs, wOff + jc * rs,
+                                wOff + jd * rs, part, po, stride);
+                        else dotF8(kv, k, xs, wSeg, wa, wOff + jb * rs, part, po, stride);
                     }
                     default -> {
-                        MemorySegment w = src.seg;
-                        long wa = src.byteOff + ja * src.ld * 2, rs = src.ld * 2;
-                        if (mp == 1) dotH1(kv, xs, w, wa, part, po);
-                        else if (mp == 4) dotH4(kv, k, xs, w, wa, src.byteOff + jb * rs, src.byteOff + jc * rs,
-                                src.byteOff + jd * rs, part, po, stride);
-                        else dotH8(kv, k, xs, w, wa, src.byteOff + jb * rs, part, po, stride);
+                        long wa = wOff + ja * ld * 2, rs = ld * 2;
+                        if (mp == 1) dotH1(kv, xs, wSeg, wa, part, po);
+                        else if (mp == 4) dotH4(kv, k, xs, wSeg, wa, wOff + jb * rs, wOff + jc * rs,
+                                wOff + jd * rs, part, po, stride);
+                        else dotH8(kv, k, xs, wSeg, wa, wOff + jb * rs, part, po, stride);
                     }
                 }
             }
@@ -183,7 +163,7 @@ final class GemmDots {
                 for (int r = 0; r < rows; r++) {
                     int j = g + r;
                     float d = sums[r];
-                    for (int p = kv; p < k; p++) d = Math.fma(xs[i * k + p], weightAt(src, j, p), d);
+                    for (int p = kv; p < k; p++) d = Math.fma(xs[i * k + p], weightAt(kind, wArr, wSeg, wOff, ld, j, p), d);
                     int ci = cOff + i * ldc + j;
                     float v = alpha * d + (bias == null ? 0f : bias[j]);
                     c[ci] = beta == 0f ? v : beta == 1f ? v + c[ci] : Math.fma(beta, c[ci], v);
@@ -193,11 +173,11 @@ final class GemmDots {
     }
 
     /** W[j][p] as float, scalar (the k mod L tail). */
-    private static float weightAt(Source src, int j, int p) {
-        return switch (src.kind) {
-            case ARRAY -> src.array[(int) (src.off + j * src.ld + p)];
-            case F32 -> src.seg.get(WeightMatrix.F32_LE, src.byteOff + (j * src.ld + p) * 4);
-            default -> bf16At(src.seg, src.byteOff + (j * src.ld + p) * 2);
+    private static float weightAt(int kind, float[] wArr, MemorySegment wSeg, long wOff, long ld, int j, int p) {
+        return switch (kind) {
+            case ARRAY -> wArr[(int) (wOff + j * ld + p)];
+            case F32 -> wSeg.get(WeightMatrix.F32_LE, wOff + (j * ld + p) * 4);
+            default -> bf16At(wSeg, wOff + (j * ld + p) * 2);
         };
     }
 

@@ -151,6 +151,29 @@ class LinearTest {
         }
     }
 
+    /**
+     * The decode path (m ≤ 8) with n large enough that a pool really splits the rows of W into
+     * tasks (n ≥ 2 · grain): the split path and the one-thread path (which calls the kernel
+     * directly) agree bit for bit, for every storage kind, offset and row stride.
+     */
+    @Test
+    void decodeSplitAcrossTasksMatchesOneThread() throws IOException {
+        SplittableRandom rng = new SplittableRandom(13);
+        int n = 4001, k = 33;   // grain = 65536 / 33 = 1985 rows: two or more tasks
+        float[] w = TestArrays.uniform(rng, n * k, -1, 1);
+        float[] bias = TestArrays.uniform(rng, n, -1, 1);
+        for (WeightMatrix wm : variants(w, n, k)) {
+            for (int m : new int[] {1, 3, 8}) {
+                float[] x = TestArrays.uniform(rng, m * k, -1, 1);
+                float[] one = new float[m * n], two = new float[m * n];
+                GemmSimd.linear(one, 0, x, 0, m, k, wm, bias, null);
+                checkAgainstDouble(wm + " m=" + m, one, x, m, k, wm, bias);
+                GemmSimd.linear(two, 0, x, 0, m, k, wm, bias, pool2);
+                assertArrayEquals(one, two, wm + " m=" + m);
+            }
+        }
+    }
+
     @Test
     void offsetsAndRowSlices() {
         SplittableRandom rng = new SplittableRandom(13);
