@@ -8,14 +8,16 @@ package dev.ssm4j.core.model;
  * @param mapped   true: a matrix whose file type already is the wanted one (F32 for F32, BF16 for
  *                 BF16) is used in place from the memory-mapped file — no copy, pages shared
  *                 between processes, loading costs only the small tensors; the model must stay
- *                 open. false (default): copied into the Java heap (F32) or process memory (BF16)
+ *                 open (the default). false: copied into the Java heap (F32) or process memory (BF16)
  *                 at load. Either way the kernels see one kind of storage per format (float[] for
  *                 copied F32, a plain native segment for everything else — see
  *                 {@code Linear.kernelView}), so mapped weights decode as fast as copied ones
- *                 while their pages stay in memory. Why the default is false: a copy stays
- *                 resident, whereas mapped pages can be evicted under memory pressure and are then
- *                 faulted back in from the file during decoding. {@code ./ssm bench model --mapped
- *                 both} measures the two side by side.
+ *                 while their pages stay in memory. Mapped is the default because it costs no copy
+ *                 and measured as fast or faster ({@code ./ssm bench model --mapped both}, idle,
+ *                 2026-12-06: decode 42 → 48 tokens/s f32, 70 → 75 bf16 for Mamba-1, equal
+ *                 prefill; docs/benchmarks.md). Use {@link #COPIED} when the file may change or
+ *                 go away while the model is in use, or when its pages must not be evicted under
+ *                 memory pressure (they are then faulted back in from the file while decoding).
  */
 public record LoadOptions(Matrices matrices, boolean mapped) {
     /** Storage of the weight matrices. */
@@ -32,14 +34,17 @@ public record LoadOptions(Matrices matrices, boolean mapped) {
         if (matrices == null) throw new IllegalArgumentException("matrices must not be null");
     }
 
-    /** Weights as stored, copied into memory. */
-    public static final LoadOptions DEFAULT = new LoadOptions(Matrices.AS_STORED, false);
+    /** Weights as stored, used in place from the memory-mapped file (no copy). */
+    public static final LoadOptions DEFAULT = new LoadOptions(Matrices.AS_STORED, true);
 
-    /** Weight matrices in BF16 (faster decoding, looser numerics). */
-    public static final LoadOptions BF16 = new LoadOptions(Matrices.BF16, false);
+    /** Weights as stored, copied into memory (the file is closed after loading). */
+    public static final LoadOptions COPIED = new LoadOptions(Matrices.AS_STORED, false);
 
-    /** Everything in F32. */
-    public static final LoadOptions F32 = new LoadOptions(Matrices.F32, false);
+    /** Weight matrices in BF16 (faster decoding, looser numerics); mapped where the file is BF16. */
+    public static final LoadOptions BF16 = new LoadOptions(Matrices.BF16, true);
+
+    /** Everything in F32; mapped where the file is F32. */
+    public static final LoadOptions F32 = new LoadOptions(Matrices.F32, true);
 
     /** The same precision, used in place from the mapped file where the file type allows. */
     public LoadOptions withMapped(boolean on) {

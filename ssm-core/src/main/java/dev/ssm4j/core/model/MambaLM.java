@@ -30,8 +30,8 @@ import java.util.Map;
  *
  * <p>A model is immutable apart from its weights: built by {@link #fromFlat} it reads the caller's
  * flat parameter array at every call (so optimizer updates are seen at once); loaded by
- * {@link #load} it holds the checkpoint's tensors as {@link LoadOptions} says (copied by default,
- * or used in place from the memory-mapped file — then keep the model open while in use). One
+ * {@link #load} it holds the checkpoint's tensors as {@link LoadOptions} says (by default used in
+ * place from the memory-mapped file — keep the model open while in use — or copied). One
  * model may serve several threads at once, each with its own {@link Workspace} and state.
  */
 public final class MambaLM implements AutoCloseable {

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * BF16 weight matrices (LoadOptions.BF16): the golden models' matrices rounded to bfloat16 (8
+ * BF16 weight matrices (LoadOptions.BF16.withMapped(false)): the golden models' matrices rounded to bfloat16 (8
  * significant bits, relative rounding error ≤ 2⁻⁹ ≈ 0.2%), activations and accumulation in fp32.
  * Tolerance: max |error| ≤ 2% of the largest |logit| of the fp32 golden (logits here reach 1.6–2.6;
  * the observed errors are 0.3–0.8% of it: a few bf16 rounding steps accumulated through two layers).
@@ -49,10 +49,10 @@ class Bf16Test {
             }
         }
         w.write(dir.resolve("model.safetensors"));
-        try (MambaLM conv = MambaLM.load(g.dir, LoadOptions.BF16);
-             MambaLM copied = MambaLM.load(dir);
+        try (MambaLM conv = MambaLM.load(g.dir, LoadOptions.BF16.withMapped(false));
+             MambaLM copied = MambaLM.load(dir, LoadOptions.COPIED);
              MambaLM mapped = MambaLM.load(dir, LoadOptions.DEFAULT.withMapped(true));
-             MambaLM f32 = MambaLM.load(g.dir);
+             MambaLM f32 = MambaLM.load(g.dir, LoadOptions.COPIED);
              MambaLM f32mapped = MambaLM.load(g.dir, LoadOptions.F32.withMapped(true))) {
             float[] ref = conv.logits(g.tokens);
             assertArrayEquals(ref, copied.logits(g.tokens), "stored BF16, copied");
@@ -79,7 +79,7 @@ class Bf16Test {
             for (String n : f.names()) w.add(n, DType.F16, f.tensor(n).toFloatArray(), 0, f.tensor(n).intShape());
         }
         w.write(dir.resolve("model.safetensors"));
-        try (MambaLM f16 = MambaLM.load(dir); MambaLM f32 = MambaLM.load(g.dir)) {
+        try (MambaLM f16 = MambaLM.load(dir, LoadOptions.COPIED); MambaLM f32 = MambaLM.load(g.dir, LoadOptions.COPIED)) {
             assertEquals(f32.weightBytes(), f16.weightBytes(), "F16 matrices are held as F32");
             float[] exp = g.expected("logits");
             double err = Golden.maxAbs(exp, 0, f16.logits(g.tokens), 0, exp.length);
@@ -91,9 +91,9 @@ class Bf16Test {
     @ValueSource(strings = {"mamba1", "mamba1_tied", "mamba2", "mamba2_tied"})
     void bf16WeightsStayCloseAndModesAgree(String name) throws IOException {
         Golden g = new Golden(name);
-        try (MambaLM lm = MambaLM.load(g.dir, LoadOptions.BF16)) {
+        try (MambaLM lm = MambaLM.load(g.dir, LoadOptions.BF16.withMapped(false))) {
             int L = g.tokens.length, V = lm.spec().vocab;
-            try (MambaLM fp32 = MambaLM.load(g.dir)) {
+            try (MambaLM fp32 = MambaLM.load(g.dir, LoadOptions.COPIED)) {
                 assertTrue(lm.weightBytes() < fp32.weightBytes(), "bf16 weights take fewer bytes");
             }
             float[] par = lm.logits(g.tokens);

@@ -33,7 +33,7 @@ class MappedLoadTest {
     /** The golden F32 checkpoint, and the same model saved all-BF16 (save(dir, BF16)). */
     private Path bf16Copy(Golden g) throws IOException {
         Path dir = tmp.resolve(g.name + "-bf16");
-        try (MambaLM lm = MambaLM.load(g.dir)) {
+        try (MambaLM lm = MambaLM.load(g.dir, LoadOptions.COPIED)) {
             lm.save(dir, DType.BF16);
         }
         return dir;
@@ -44,9 +44,9 @@ class MappedLoadTest {
     void mappedAndCopiedGiveIdenticalLogits(String name) throws IOException {
         Golden g = new Golden(name);
         Path bf16 = bf16Copy(g);
-        try (MambaLM f32c = MambaLM.load(g.dir);
+        try (MambaLM f32c = MambaLM.load(g.dir, LoadOptions.COPIED);
              MambaLM f32m = MambaLM.load(g.dir, LoadOptions.DEFAULT.withMapped(true));
-             MambaLM bfc = MambaLM.load(bf16);
+             MambaLM bfc = MambaLM.load(bf16, LoadOptions.COPIED);
              MambaLM bfm = MambaLM.load(bf16, LoadOptions.DEFAULT.withMapped(true))) {
             assertArrayEquals(f32c.logits(g.tokens), f32m.logits(g.tokens), name + " F32 parallel");
             assertArrayEquals(recurrent(f32c, g.tokens), recurrent(f32m, g.tokens), name + " F32 recurrent");
@@ -91,9 +91,9 @@ class MappedLoadTest {
         Path bf16 = bf16Copy(g);
         String[] names = {ParameterLayout.EMBEDDINGS, ParameterLayout.LM_HEAD,
                 ParameterLayout.layerPrefix(1) + "mixer.in_proj.weight", ParameterLayout.layerPrefix(0) + "mixer.x_proj.weight"};
-        try (MambaLM f32c = MambaLM.load(g.dir);
+        try (MambaLM f32c = MambaLM.load(g.dir, LoadOptions.COPIED);
              MambaLM f32m = MambaLM.load(g.dir, LoadOptions.F32.withMapped(true));
-             MambaLM bfc = MambaLM.load(bf16);
+             MambaLM bfc = MambaLM.load(bf16, LoadOptions.COPIED);
              MambaLM bfm = MambaLM.load(bf16, LoadOptions.DEFAULT.withMapped(true));
              MambaLM converted = MambaLM.load(g.dir, LoadOptions.BF16.withMapped(true))) {
             for (String n : names) {
@@ -107,7 +107,7 @@ class MappedLoadTest {
                 assertTrue(((Linear) bfm.tensor(n)).segment().isReadOnly(), n + ": the view keeps the mapping read-only");
             }
             // A matrix that must change type on load is converted, even when mapping is asked for.
-            assertArrayEquals(MambaLM.load(g.dir, LoadOptions.BF16).logits(g.tokens), converted.logits(g.tokens));
+            assertArrayEquals(MambaLM.load(g.dir, LoadOptions.BF16.withMapped(false)).logits(g.tokens), converted.logits(g.tokens));
         }
     }
 
@@ -126,10 +126,10 @@ class MappedLoadTest {
         long matrices = 4L * (16384 * 64 + 256 * 64 + 12 * 128 + 64 * 128);
         for (int i = 0; i < 3; i++) {
             MambaLM.load(dir, LoadOptions.DEFAULT.withMapped(true)).close();
-            MambaLM.load(dir).close();
+            MambaLM.load(dir, LoadOptions.COPIED).close();
         }
         long mapped = allocatedDuring(() -> MambaLM.load(dir, LoadOptions.DEFAULT.withMapped(true)));
-        long copied = allocatedDuring(() -> MambaLM.load(dir));
+        long copied = allocatedDuring(() -> MambaLM.load(dir, LoadOptions.COPIED));
         assertTrue(copied >= matrices, "copied load allocated " + copied + " bytes, matrices are " + matrices);
         assertTrue(mapped < matrices / 4, "mapped load allocated " + mapped + " bytes, matrices are " + matrices);
     }
