@@ -110,21 +110,26 @@ class GoldenModesTest {
     void greedyContinuation(String name) throws IOException {
         Golden g = new Golden(name);
         try (MambaLM lm = MambaLM.load(g.dir)) {
-            int V = lm.spec().vocab, P = g.greedyPrompt.length;
-            InferenceState st = lm.newState(1);
-            Workspace ws = lm.newWorkspace(1, P);
-            ForwardOptions o = new ForwardOptions().logits(Logits.LAST);
-            float[] logits = new float[V];
-            int[] out = Arrays.copyOf(g.greedyPrompt, P + g.greedyNew);
-            lm.forward(g.greedyPrompt, 1, P, st, ws, o, logits);
-            int[] next = new int[1];
-            for (int k = 0; k < g.greedyNew; k++) {
-                next[0] = argmax(logits, 0, V);
-                out[P + k] = next[0];
-                if (k + 1 < g.greedyNew) lm.step(next, 1, st, ws, o, logits);
-            }
-            assertArrayEquals(g.greedyOutput, out, name + " greedy output");
+            assertArrayEquals(g.greedyOutput, greedy(lm, g), name + " greedy output");
         }
+    }
+
+    /** The golden prompt prefilled, then g.greedyNew greedy tokens decoded step by step. */
+    static int[] greedy(MambaLM lm, Golden g) {
+        int V = lm.spec().vocab, P = g.greedyPrompt.length;
+        InferenceState st = lm.newState(1);
+        Workspace ws = lm.newWorkspace(1, P);
+        ForwardOptions o = new ForwardOptions().logits(Logits.LAST);
+        float[] logits = new float[V];
+        int[] out = Arrays.copyOf(g.greedyPrompt, P + g.greedyNew);
+        lm.forward(g.greedyPrompt, 1, P, st, ws, o, logits);
+        int[] next = new int[1];
+        for (int k = 0; k < g.greedyNew; k++) {
+            next[0] = argmax(logits, 0, V);
+            out[P + k] = next[0];
+            if (k + 1 < g.greedyNew) lm.step(next, 1, st, ws, o, logits);
+        }
+        return out;
     }
 
     /**

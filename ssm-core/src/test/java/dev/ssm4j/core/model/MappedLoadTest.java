@@ -9,12 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ssm4j.core.io.DType;
-import dev.ssm4j.core.model.ForwardOptions.Logits;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,13 +71,13 @@ class MappedLoadTest {
             try (MambaLM lm = MambaLM.load(g.dir, o)) {
                 Golden.assertClose(name + " F32" + how + " recurrent", exp, 0, recurrent(lm, g.tokens), 0, exp.length,
                         GoldenModesTest.TOL);
-                assertArrayEquals(g.greedyOutput, greedy(lm, g), name + " F32" + how + " greedy output");
+                assertArrayEquals(g.greedyOutput, GoldenModesTest.greedy(lm, g), name + " F32" + how + " greedy output");
             }
             try (MambaLM lm = MambaLM.load(bf16, o)) {
                 double err = Golden.maxAbs(exp, 0, recurrent(lm, g.tokens), 0, exp.length);
                 assertTrue(err > 0 && err <= Bf16Test.REL_TOL_VS_FP32 * scale, name + " BF16" + how
                         + " recurrent vs fp32 golden: " + err + " (scale " + scale + ")");
-                assertArrayEquals(g.greedyOutput, greedy(lm, g), name + " BF16" + how + " greedy output");
+                assertArrayEquals(g.greedyOutput, GoldenModesTest.greedy(lm, g), name + " BF16" + how + " greedy output");
             }
         }
     }
@@ -166,24 +164,6 @@ class MappedLoadTest {
         for (int t = 0; t < L; t++) {
             lm.step(new int[] {tokens[t]}, 1, st, ws, null, row);
             System.arraycopy(row, 0, out, t * V, V);
-        }
-        return out;
-    }
-
-    /** Prompt + greedy continuation as in GoldenModesTest.greedyContinuation. */
-    static int[] greedy(MambaLM lm, Golden g) {
-        int V = lm.spec().vocab, P = g.greedyPrompt.length;
-        InferenceState st = lm.newState(1);
-        Workspace ws = lm.newWorkspace(1, P);
-        ForwardOptions o = new ForwardOptions().logits(Logits.LAST);
-        float[] logits = new float[V];
-        int[] out = Arrays.copyOf(g.greedyPrompt, P + g.greedyNew);
-        lm.forward(g.greedyPrompt, 1, P, st, ws, o, logits);
-        int[] next = new int[1];
-        for (int k = 0; k < g.greedyNew; k++) {
-            next[0] = GoldenModesTest.argmax(logits, 0, V);
-            out[P + k] = next[0];
-            if (k + 1 < g.greedyNew) lm.step(next, 1, st, ws, o, logits);
         }
         return out;
     }
