@@ -115,11 +115,12 @@ public final class DemoCommand implements Command {
                 .toSpec();
         long params = new dev.ssm4j.core.model.ParameterLayout(spec).parameterCount();
         boolean say = !json;
+        int stages = finalSteps > 0 ? 3 : 2;
         if (say) {
             System.out.printf(Locale.ROOT, "Induction heads (Gu & Dao 2023, §4.1.2): a 2-layer Mamba, d_model 64, %,d"
                     + " parameters; Δ initialised in [%.0e, %.0e], A scale %s; trained on 1 thread, tested on %d.%n",
                     params, dtMin, dtMax, aScale, threads);
-            System.out.println("Stage 1/3: length 64, batch 32, lr 3e-3, until 100% held-out accuracy (at most " + steps
+            System.out.println("Stage 1/" + stages + ": length 64, batch 32, lr 3e-3, until 100% held-out accuracy (at most " + steps
                     + " steps)");
         }
         // Training runs on one thread: data-parallel gradients are summed per thread, so the run would
@@ -134,7 +135,7 @@ public final class DemoCommand implements Command {
         if (say) {
             System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
                     s1.seconds(), 100 * s1.evalAccuracy());
-            System.out.println("Stage 2/3: length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
+            System.out.println("Stage 2/" + stages + ": length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
                     + steps + " steps)");
         }
         TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
