@@ -144,7 +144,8 @@ public final class SelectiveScanSimdStep {
             int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
             for (int j = j0; j < j1; j++) {
                 float dt = y[yAt + j]; // the parked Δ'
-                float dtu = dt * u[uAt + j], dtl = dt * LOG2E; // shared by the row's n elements
+                float dtu = dt * u[uAt + j];
+                FloatVector dtl = FloatVector.broadcast(F, dt * LOG2E); // shared by the row's n elements
                 int at = at0 + j * n, aRow = a0 + j * n;
                 FloatVector v = FloatVector.zero(F); // lane i: Σ over s ≡ i (mod L) of C[s]·h[c0 + j, s]
                 // One loop whose last vector is masked when L does not divide n (masked lanes: A = 0 →
@@ -196,7 +197,7 @@ public final class SelectiveScanSimdStep {
         ScanBlocks.store(y, io.y, yAt, m, full);
     }
 
-    private static final float LOG2E = 1.44269504088896341f;
+    static final float LOG2E = 1.44269504088896341f;
 
     private static final float MAGIC = 12582912f + 127f; // 1.5·2^23 + 127: x + MAGIC rounds x, low bits k + 127
     // Minimax for 2^f on [−½, ½] with p(0) = 1 (relative error 9.2e−8; ≤ 2 ulp evaluated in float).
@@ -205,12 +206,13 @@ public final class SelectiveScanSimdStep {
 
     /** 2^x lane by lane: {@code exp2(x, 1)}. */
     static FloatVector exp2(FloatVector x) {
-        return exp2(x, 1f);
+        return exp2(x, FloatVector.broadcast(F, 1f));
     }
 
     /**
      * 2^(a·scale) lane by lane, for the decay (a = A[c, s], scale = Δ'log2e: a·scale ≤ 0 in a
-     * well-formed model). With x = a·scale: x ≤ −126.5 gives exactly 0 (the true value is below
+     * well-formed model; the step broadcasts one channel's scale over its n states, the forward
+     * scan has a channel's A[c, s] and Δ'log2e in each lane). With x = a·scale: x ≤ −126.5 gives exactly 0 (the true value is below
      * 2^−126: subnormal or less), x > 128 gives +∞ (so does (127.5, 128], where the true value is
      * within 2^0.5 of FLT_MAX); NaN gives NaN. Relative error ≤ 2 ulp + the rounding of a·scale.
      *
@@ -221,9 +223,9 @@ public final class SelectiveScanSimdStep {
      * lanes are fixed by blends at the end, whose compares run beside the polynomial instead of
      * clamping x before it. Measured 6–14 % faster (whole step) than Horner with clamps first.
      */
-    static FloatVector exp2(FloatVector a, float scale) {
+    static FloatVector exp2(FloatVector a, FloatVector scale) {
         FloatVector x = a.mul(scale);
-        FloatVector t = a.fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, MAGIC)); // low bits: k + 127
+        FloatVector t = a.fma(scale, FloatVector.broadcast(F, MAGIC)); // low bits: k + 127
         FloatVector f = x.sub(t.sub(MAGIC)); // x − k, |f| ≤ ½ (+1 ulp: x is rounded, k is not)
         FloatVector f2 = f.mul(f);
         FloatVector p01 = f.fma(E1, 1f), p23 = f.fma(E3, E2), p45 = f.fma(E5, E4);
