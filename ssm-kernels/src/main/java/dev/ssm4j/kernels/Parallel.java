@@ -32,17 +32,25 @@ public final class Parallel {
     }
 
     /**
+     * True when {@link #forRange}{@code (pool, n, grain, …)} would run the whole range on the calling
+     * thread. Decode-path kernels test this and call their loop directly: the task lambda captures a
+     * dozen values and escapes into forRange, so C2 allocates it on every call (per token and layer).
+     */
+    public static boolean serial(ForkJoinPool pool, int n, int grain) {
+        return threads(pool) == 1 || n <= Math.max(1, grain);
+    }
+
+    /**
      * Runs {@code body} over [0, n), split into contiguous parts of at least {@code grain} items,
      * at most about four parts per pool thread. Returns when all parts are done.
      */
     public static void forRange(ForkJoinPool pool, int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        int threads = threads(pool);
-        if (threads == 1 || n <= Math.max(1, grain)) {
+        if (serial(pool, n, grain)) {
             body.run(0, n);
             return;
         }
-        int parts = Math.min(threads * 4, Math.max(1, n / Math.max(1, grain)));
+        int parts = Math.min(threads(pool) * 4, Math.max(1, n / Math.max(1, grain)));
         pool.invoke(new Split(body, 0, n, (n + parts - 1) / parts));
     }
 

@@ -54,7 +54,7 @@ final class GemmDecode {
             }
             if (transB) {
                 int grain = dotGrain(k);
-                if (serial(pool, n, grain)) {
+                if (Parallel.serial(pool, n, grain)) {
                     GemmDots.rows(GemmDots.ARRAY, b, null, bOff, ldb, xs, mp, m, k, 0, n, alpha, null, beta, c, cOff, ldc);
                 } else {
                     Parallel.forRange(pool, n, grain, (j0, j1) -> GemmDots.rows(GemmDots.ARRAY, b, null, bOff, ldb,
@@ -63,7 +63,7 @@ final class GemmDecode {
             } else {
                 // Split n in whole vectors, at least 256 columns per task.
                 int vecs = (n + L - 1) / L, grain = Math.max(1, 256 / L);
-                if (serial(pool, vecs, grain)) {
+                if (Parallel.serial(pool, vecs, grain)) {
                     axpyColumns(xs, m, k, b, bOff, ldb, 0, n, alpha, beta, c, cOff, ldc);
                 } else {
                     Parallel.forRange(pool, vecs, grain, (v0, v1) ->
@@ -86,7 +86,7 @@ final class GemmDecode {
             java.util.Arrays.fill(xs, m * k, mp * k, 0f);
             int kind = GemmDots.kindOf(w), grain = dotGrain(k);
             long wOff = kind == GemmDots.ARRAY ? w.arrayOffset : w.byteOffset;
-            if (serial(pool, n, grain)) {
+            if (Parallel.serial(pool, n, grain)) {
                 GemmDots.rows(kind, w.array, w.segment, wOff, w.rowStride, xs, mp, m, k, 0, n, 1f, bias, 0f, y, yOff, ldy);
             } else {
                 Parallel.forRange(pool, n, grain, (j0, j1) -> GemmDots.rows(kind, w.array, w.segment, wOff, w.rowStride,
@@ -95,16 +95,6 @@ final class GemmDecode {
         } finally {
             owner.releaseShared(xs);
         }
-    }
-
-    /**
-     * Whether {@link Parallel#forRange} would run the whole range on the calling thread. Then the
-     * kernel is called directly: the task lambda, which captures a dozen values, would otherwise be
-     * allocated on every call (it escapes into forRange, which is too big to inline) — the bulk of
-     * what a one-thread decode step used to allocate.
-     */
-    private static boolean serial(ForkJoinPool pool, int n, int grain) {
-        return Parallel.threads(pool) == 1 || n <= Math.max(1, grain);
     }
 
     /** Rows of B per task: about 64 K multiply-adds per row of A. */

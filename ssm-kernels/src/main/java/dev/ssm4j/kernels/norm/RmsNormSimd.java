@@ -33,7 +33,7 @@ public final class RmsNormSimd {
                                float eps, ForkJoinPool pool) {
         NormChecks.forward(y, yOff, yStride, rstd, x, xOff, xStride, z, zOff, zStride, weight, rows, d, groupSize);
         int grain = Math.max(1, GRAIN_ELEMENTS / d);
-        if (Parallel.threads(pool) == 1 || rows <= grain) {     // no lambda: nothing allocated per (decode) call
+        if (Parallel.serial(pool, rows, grain)) {     // no lambda: nothing allocated per (decode) call
             forwardRows(y, yOff, yStride, rstd, x, xOff, xStride, z, zOff, zStride, weight, d, groupSize, eps, 0, rows);
             return;
         }

@@ -64,7 +64,7 @@ public final class SelectiveScanSimdStep {
         SelectiveScan.checkStep(io, state, stateOffset);
         ScanSpec sp = io.spec;
         int tasks = sp.batch * ((sp.channels + L - 1) / L);
-        if (Parallel.threads(pool) == 1 || tasks <= GRAIN) {
+        if (Parallel.serial(pool, tasks, GRAIN)) {
             blocks(io, state, stateOffset, 0, tasks); // no lambda: nothing allocated
         } else {
             Parallel.forRange(pool, tasks, GRAIN, (start, end) -> blocks(io, state, stateOffset, start, end));

@@ -71,7 +71,7 @@ final class SsdRecurrent {
                      float[] a, float[] d, float[] dtBias, int b, SsdConfig cfg, ForkJoinPool pool) {
         int h = cfg.heads(), p = cfg.headDim(), n = cfg.stateDim();
         int grain = Math.max(1, STEP_GRAIN_ELEMENTS / (p * n));
-        if (Parallel.threads(pool) == 1 || b * h <= grain) {
+        if (Parallel.serial(pool, b * h, grain)) {
             stepRange(0, b * h, y, yOff, yS, state, x, xOff, xS, dt, dtOff, dtS, bm, bOff, bS, cm, cOff, cS, a, d, dtBias,
                     cfg);
             return;
