@@ -6,7 +6,6 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of {@link SelectiveScanScalar#backward}: the same gradients, with lanes over
@@ -32,7 +31,7 @@ import jdk.incubator.vector.VectorOperators;
  * The recompute's decay is the forward's own base-2 exp ({@link SelectiveScanSimdStep#exp2}), so
  * the recomputed states are bit for bit the forward's; checkpoint pass and backward share its one
  * call site ({@link #recomputeChunk}), so the vector exp is inlined into exactly one place (see
- * {@link ScanBlocks#softplus} for why that matters).
+ * {@link ScanBlocks#deltaChunk} for why that matters; Δ' and its softplus' come from that pass).
  * Channels past the last full vector of a group are done one by one by the scalar reference
  * ({@link SelectiveScanScalar#backwardChannel}): masking every load of the walk would double its
  * compiled size and push it over C2's inlining budget.
@@ -147,6 +146,7 @@ public final class SelectiveScanSimdBackward {
             if (blk.ckpt != null) { // checkpoint pass (the last chunk needs no checkpoint after it)
                 System.arraycopy(w.hS, 0, blk.ckpt, 0, nL);
                 for (int k = 0; k < chunks - 1; k++) {
+                    ScanBlocks.deltaChunk(io, bi, cb, k * T, k * T + T, w.dtS, null);
                     recomputeChunk(io, bi, gi, cb, k * T, k * T + T, reset, false, w, blk);
                     System.arraycopy(w.hS, 0, blk.ckpt, (k + 1) * nL, nL);
                 }
@@ -164,6 +164,7 @@ public final class SelectiveScanSimdBackward {
                 int cb = c0 + b * L;
                 if (blk.ckpt != null) System.arraycopy(blk.ckpt, k * nL, w.hS, 0, nL);
                 else ScanBlocks.loadCheckpoint(io, bi, k, cb, w.hS, 0);
+                ScanBlocks.deltaChunk(io, bi, cb, t0, t1, w.dtS, w.sigS);
                 recomputeChunk(io, bi, gi, cb, t0, t1, reset, true, w, blk);
                 gateChunk(io, gr, bi, cb, t0, t1, w);
                 walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums);
@@ -204,31 +205,22 @@ public final class SelectiveScanSimdBackward {
     }
 
     /**
-     * Runs tokens [t0, t1) forward from w.hS (updated in place), keeping (when {@code keep}) h_t
-     * in w.hist and exp(Δ'_t A) in w.decay, and Δ'_t, Δ'_t·u_t, softplus' in w.dtS, w.dtuS, w.sigS.
-     * The only inlined vector exp of the backward; the same decay as the forward's.
+     * Runs tokens [t0, t1) forward from w.hS (updated in place) with Δ'_t from w.dtS
+     * ({@link ScanBlocks#deltaChunk}), keeping Δ'_t·u_t in w.dtuS and (when {@code keep}) h_t in
+     * w.hist and exp(Δ'_t A) in w.decay. The only inlined vector exp of the backward; the same
+     * decay as the forward's.
      */
     private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
             boolean keep, Work w, Block blk) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
         final float[] Bv = io.B, aS = blk.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
-        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, nL, 0f);
-            FloatVector dt = FloatVector.fromArray(F, io.delta, io.deltaOff + row * io.deltaStride + c0).add(bias);
-            if (sp.deltaSoftplus) {
-                // softplus(x) = max(x, 0) + log1p(e), e = exp(−|x|); its derivative σ(x) from the same e:
-                // σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.
-                FloatVector e = dt.abs().neg().lanewise(VectorOperators.EXP);
-                FloatVector inv = FloatVector.broadcast(F, 1f).div(e.add(1f));
-                inv.blend(e.mul(inv), dt.compare(VectorOperators.LT, 0f)).intoArray(w.sigS, j * L);
-                dt = dt.max(0f).add(e.lanewise(VectorOperators.LOG1P));
-            }
+            FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L);
             FloatVector dtu = dt.mul(FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0));
             FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
-            dt.intoArray(w.dtS, j * L);
             dtu.intoArray(w.dtuS, j * L);
             int bRow = io.bOff + row * io.bStride + gi * n;
             for (int s = 0; s < n; s++) {
@@ -246,7 +238,7 @@ public final class SelectiveScanSimdBackward {
     /**
      * The gate's share of the backward for tokens [t0, t1): g_t = dy_t·silu(z_t), the gradient
      * reaching C_t·h_t + D u_t, and dy_t·silu'(z_t), which times (C_t·h_t + D u_t) is dz_t. Kept
-     * out of {@link #walkChunk} so that method's compile stays small (see {@link ScanBlocks#softplus}).
+     * out of {@link #walkChunk} so that method's compile stays small (see {@link ScanBlocks#deltaChunk}).
      */
     private static void gateChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, Work w) {
         int l = io.spec.length;
@@ -258,7 +250,7 @@ public final class SelectiveScanSimdBackward {
                 continue;
             }
             FloatVector z = FloatVector.fromArray(F, io.z, io.zOff + row * io.zStride + c0);
-            FloatVector sig = ScanBlocks.sigmoid(z);
+            FloatVector sig = VectorMath.sigmoid(z);
             dy.mul(z).mul(sig).intoArray(w.gS, j * L);
             // silu'(z) = σ(z)(1 + z(1 − σ(z)))
             dy.mul(sig.mul(z.mul(sig.neg().add(1f)).add(1f))).intoArray(w.dzS, j * L);
