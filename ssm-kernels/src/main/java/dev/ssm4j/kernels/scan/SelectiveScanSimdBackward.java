@@ -42,9 +42,10 @@ import jdk.incubator.vector.FloatVector;
  *   dh       += g_t C_t[s]                      (the adjoint recurrence: dh arrives as exp(Δ'_{t+1}A) ⊙ dh_{t+1})
  *   dC_t[s]  += Σ_lanes g_t h_t[s]              (lanes summed in flushChunk: C is shared by the group's channels)
  *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (likewise)
- *   q         = dh ⊙ exp(Δ'A) h_{t−1} = dh ⊙ (h_t − Δ'_t u_t B_t[s])   (no need to keep h_{t−1})
+ *   dh'      = exp(Δ'_t A[s]) ⊙ dh               (= dL/dh_{t−1}; 0 at a cuSeqlens reset)
+ *   q         = dh' ⊙ h_{t−1}                   (h_{t−1}: the previous row of the recomputed history)
  *   dA[s]    += q Δ'_t ;  dΔ' += q A[s] + dh B_t[s] u_t ;  du += dh B_t[s] Δ'_t
- *   dh       ← exp(Δ'_t A[s]) ⊙ dh              (0 at a cuSeqlens reset)
+ *   dh       ← dh'
  * </pre>
  */
 public final class SelectiveScanSimdBackward {
@@ -109,7 +110,9 @@ public final class SelectiveScanSimdBackward {
     static final class Work {
         final Block[] blocks;            // up to d/(g·L) blocks of one (row, group)
         final float[] hS;                // (n, L): running state
-        final float[] hist, decay;       // (T, n, L): h_t and exp(Δ'_t A) of the current chunk and block
+        final float[] hist;              // (T + 1, n, L): the chunk's start state, then h_t of its tokens (current block)
+        final float[] decay;             // (T, n, L): exp(Δ'_t A) of the current chunk and block
+        final float[] zeros;             // (n, L): the effective h_{t−1} at a cuSeqlens reset
         final float[] dCv, dBv;          // (T, n, L): per-lane sums of dC_t[s], dB_t[s] over the run's blocks
         final float[] dtS, dtuS, sigS;   // (T, L): Δ'_t, Δ'_t·u_t and softplus'(Δ_t + Δbias) of the current chunk
         final float[] gS, dzS;           // (T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
@@ -118,7 +121,8 @@ public final class SelectiveScanSimdBackward {
             blocks = new Block[maxBlocks];
             for (int i = 0; i < maxBlocks; i++) blocks[i] = new Block(n, chunks, ownCheckpoints);
             hS = new float[n * L];
-            hist = new float[T * n * L];
+            hist = new float[(T + 1) * n * L];
+            zeros = new float[n * L];
             decay = new float[T * n * L];
             dCv = new float[T * n * L];
             dBv = new float[T * n * L];
@@ -215,6 +219,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
         final float[] Bv = io.B, aS = blk.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
+        if (keep) System.arraycopy(hS, 0, hist, 0, nL);
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, nL, 0f);
@@ -228,7 +233,7 @@ public final class SelectiveScanSimdBackward {
                 FloatVector h = dA.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
                 h.intoArray(hS, s * L);
                 if (keep) { // the checkpoint pass needs only the final state of the chunk
-                    h.intoArray(hist, j * nL + s * L);
+                    h.intoArray(hist, (j + 1) * nL + s * L);
                     dA.intoArray(decayS, j * nL + s * L);
                 }
             }
@@ -272,26 +277,29 @@ public final class SelectiveScanSimdBackward {
         for (int t = t1 - 1; t >= t0; t--) {
             int row = bi * l + t, j = t - t0;
             FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L), dtu = FloatVector.fromArray(F, w.dtuS, j * L);
-            FloatVector negDtu = dtu.neg();
             FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
             FloatVector g = FloatVector.fromArray(F, w.gS, j * L);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
+            // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
+            final float[] prev = reset != null && reset[t] ? w.zeros : hist;
+            final int prevAt = prev == hist ? j * nL : 0;
             FloatVector dDt = FloatVector.zero(F), sumDhB = dDt, ySum = dDt;
             for (int s = 0; s < n; s++) {
-                int i = s * L, hi = j * nL + s * L;
+                int i = s * L, hi = (j + 1) * nL + i, di = j * nL + i;
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
                 FloatVector hNow = FloatVector.fromArray(F, hist, hi);
                 FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
                 if (sums) {
-                    g.fma(hNow, FloatVector.fromArray(F, dCv, hi)).intoArray(dCv, hi);
-                    dhv.fma(dtu, FloatVector.fromArray(F, dBv, hi)).intoArray(dBv, hi);
+                    g.fma(hNow, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
                 }
-                FloatVector q = dhv.mul(negDtu.fma(bS, hNow));                     // dh ⊙ exp(Δ'A) h_{t−1}
+                FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di)); // dL/dh_{t−1} = dh ⊙ exp(Δ'A)
+                FloatVector q = dhPrev.mul(FloatVector.fromArray(F, prev, prevAt + i)); // dh ⊙ exp(Δ'A) h_{t−1}
                 q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
                 dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);
                 sumDhB = dhv.fma(bS, sumDhB);
                 ySum = hNow.fma(cS, ySum);
-                dhv.mul(FloatVector.fromArray(F, decayS, hi)).intoArray(dh, i);    // dL/dh_{t−1}
+                dhPrev.intoArray(dh, i);
             }
             if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
             dDacc = g.fma(u, dDacc);
