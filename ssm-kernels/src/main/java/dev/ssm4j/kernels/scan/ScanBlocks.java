@@ -126,4 +126,24 @@ final class ScanBlocks {
             dt.intoArray(dtS, j * L);
         }
     }
+
+    /**
+     * softplus(x) = max(x, 0) + log1p(e^−|x|) with the JDK's lanewise EXP and LOG1P: only for the
+     * decoding step's prologue ({@link SelectiveScanSimdStep}). There the step's compile already
+     * holds the block loop's inlined exp, and our own exp in the prologue or epilogue (even one
+     * call site for both) exceeds C2's inlining budget and boxes a vector per block (9–18 KB per
+     * step, measured 2026-12-06); the library functions are out-of-line calls, cheap in IR nodes.
+     * The price: they are computed by a vector math library in C2 code and with {@code Math} in the
+     * interpreter, so the step's Δ' can differ from the forward's (own exp and log1p) by an ulp or
+     * so, and between JIT tiers. Decoding only — training never runs the step.
+     */
+    static FloatVector softplusLibrary(FloatVector x) {
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        return x.max(0f).add(e.lanewise(VectorOperators.LOG1P));
+    }
+
+    /** silu(x) = x / (1 + e^−x) with the JDK's lanewise EXP: for the step's epilogue (see {@link #softplusLibrary}). */
+    static FloatVector siluLibrary(FloatVector x) {
+        return x.mul(FloatVector.broadcast(F, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f)));
+    }
 }
