@@ -99,34 +99,96 @@ public final class CausalConv1dSimd {
                     token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
                 }
                 for (; t < segEnd; t = Math.min(segEnd, t + T_BLOCK)) {
-                    interior(y, yOff, yStride, x, xOff, xStride, wT, bias, silu, d, w, bi * l + t,
-                            bi * l + Math.min(segEnd, t + T_BLOCK), c0, c1);
+                    int g0 = bi * l + t, g1 = bi * l + Math.min(segEnd, t + T_BLOCK);
+                    interior(y, yOff, yStride, x, xOff, xStride, wT, bias, d, w, g0, g1, c0, c1);
+                    if (silu) siluRows(y, yOff + g0 * yStride, yStride, g1 - g0, c0, c1);
                 }
             }
         }
     }
 
     /**
-     * Interior tokens [g0, g1) (flattened row indices, every tap inside x) of channels [c0, c1).
+     * Interior tokens [g0, g1) (flattened row indices, every tap inside x) of channels [c0, c1):
+     * pre-activations only, the SiLU is a second pass over the block ({@link #siluRows}).
      * Channel vector outer, token inner: the w weight vectors and the bias stay in registers, and the
      * w inputs of a token are a register ring, so each x element is loaded once (plus w−1 reloads per
      * block). The block is short (T_BLOCK tokens), so the T + w − 1 rows it walks stay in cache and
-     * memory still sees x and y row by row.
+     * memory still sees x and y row by row. A whole block of width 4 is {@link #block4}: the 8 tokens
+     * unrolled inside the channel loop.
      */
     private static void interior(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
-                                 float[] bias, boolean silu, int d, int w, int g0, int g1, int c0, int c1) {
-        int c = c0;
-        if (w == 4) {
-            for (; c + L <= c1; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, silu, d, c, g1 - g0);
+                                 float[] bias, int d, int w, int g0, int g1, int c0, int c1) {
+        int c = c0, cFull = c0 + (c1 - c0) / L * L;
+        if (w == 4 && g1 - g0 == T_BLOCK) {
+            block4(y, yOff + g0 * yStride, yStride, x, xOff + (g0 - 3) * xStride, xStride, wT, bias, d, c0, cFull);
+            c = cFull;
+        } else if (w == 4) {
+            for (; c < cFull; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, d, c, g1 - g0);
         } else {
-            for (; c + L <= c1; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, g1 - g0);
+            for (; c < cFull; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, d, w, c, g1 - g0);
         }
-        if (c < c1) ringTail(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, c1, g1 - g0);
+        if (c < c1) ringTail(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, d, w, c, c1, g1 - g0);
+    }
+
+    /**
+     * w = 4, a whole block of T_BLOCK = 8 tokens, full channel vectors [c0, c1): the ring of
+     * {@link #ring4} unrolled over the 8 tokens inside the channel loop. A call of ring4 per
+     * (block, vector) with an 8-trip loop spent more on the call, the loop's pre/post code and its
+     * setup than on the 32 FMAs (measured: 1.6 → 0.8 ns per 16 outputs with the data in L1).
+     * yp, xp: row starts (column 0) of the block's first output and first tap row.
+     */
+    private static void block4(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
+                               float[] bias, int d, int c0, int c1) {
+        for (int c = c0; c < c1; c += L) {
+            FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+            FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+            FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+            int xi = xp + c, yi = yp + c;
+            FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xStride);
+            FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xStride);
+            // Same order of operations as token(): bias, then taps 0..3 (see ring4).
+            FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xStride);
+            a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(y, yi);
+            FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xStride);
+            a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(y, yi + yStride);
+            FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xStride);
+            a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(y, yi + 2 * yStride);
+            FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xStride);
+            a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(y, yi + 3 * yStride);
+            FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xStride);
+            a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(y, yi + 4 * yStride);
+            FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xStride);
+            a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(y, yi + 5 * yStride);
+            FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xStride);
+            a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(y, yi + 6 * yStride);
+            FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xStride);
+            a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(y, yi + 7 * yStride);
+        }
+    }
+
+    /**
+     * y = silu(y) in place on n rows of channels [c0, c1) (row starts yp + i·yStride), the block just
+     * written by {@link #interior} and still in L1/L2. A pass of its own instead of a SiLU inside the
+     * 8 unrolled tokens: one call site of the exp-based function (8 inlined copies would exhaust C2's
+     * inlining budget, JIT note 2 of docs/elementwise-kernels.md), and the FMA ring stays short. Same bits
+     * as the fused SiLU of the edge tokens (silu of the same float). Loads and stores are masked only for
+     * the partial last vector of a row (masked loads of every vector are slow).
+     */
+    private static void siluRows(float[] y, int yp, int yStride, int n, int c0, int c1) {
+        for (int i = 0; i < n; i++, yp += yStride) {
+            for (int c = c0; c < c1; c += L) {
+                boolean full = c + L <= c1;
+                VectorMask<Float> m = F.indexInRange(c, c1);
+                FloatVector v = VectorMath.silu(full ? FloatVector.fromArray(F, y, yp + c) : FloatVector.fromArray(F, y, yp + c, m));
+                if (full) v.intoArray(y, yp + c);
+                else v.intoArray(y, yp + c, m);
+            }
+        }
     }
 
     /** w = 4 (every released checkpoint): n tokens of one channel vector; xp = first tap row of the first token. */
     private static void ring4(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT, float[] bias,
-                              boolean silu, int d, int c, int n) {
+                              int d, int c, int n) {
         FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
         FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
@@ -138,9 +200,7 @@ public final class CausalConv1dSimd {
             // Same order of operations as token() (bias, then taps 0..3), so that a sequence gives the same
             // bits whether a token is an edge or an interior one (chunked == whole, tested). The chain is
             // 4 FMAs long, but tokens are independent, so out-of-order execution overlaps them.
-            FloatVector acc = x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))));
-            if (silu) acc = VectorMath.silu(acc);
-            acc.intoArray(y, yp);
+            x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv)))).intoArray(y, yp);
             x0 = x1;
             x1 = x2;
             x2 = x3;
@@ -149,21 +209,20 @@ public final class CausalConv1dSimd {
 
     /** Any width: n tokens of one channel vector; the w taps are reloaded per token (they are in L1). */
     private static void ringAny(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
-                                float[] bias, boolean silu, int d, int w, int c, int n) {
+                                float[] bias, int d, int w, int c, int n) {
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
         for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
             FloatVector acc = bv;
             for (int j = 0; j < w; j++) {
                 acc = FloatVector.fromArray(F, x, xp + j * xStride).fma(FloatVector.fromArray(F, wT, j * d + c), acc);
             }
-            if (silu) acc = VectorMath.silu(acc);
             acc.intoArray(y, yp);
         }
     }
 
     /** The last, partial channel vector [c, c1) of n interior tokens, masked. */
     private static void ringTail(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
-                                 float[] bias, boolean silu, int d, int w, int c, int c1, int n) {
+                                 float[] bias, int d, int w, int c, int c1, int n) {
         VectorMask<Float> m = F.indexInRange(c, c1);
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
         for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
@@ -171,7 +230,6 @@ public final class CausalConv1dSimd {
             for (int j = 0; j < w; j++) {
                 acc = FloatVector.fromArray(F, x, xp + j * xStride, m).fma(FloatVector.fromArray(F, wT, j * d + c, m), acc);
             }
-            if (silu) acc = VectorMath.silu(acc);
             acc.intoArray(y, yp, m);
         }
     }
