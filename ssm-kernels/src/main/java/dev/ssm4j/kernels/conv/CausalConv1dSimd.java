@@ -117,16 +117,12 @@ public final class CausalConv1dSimd {
      * Channel vector outer, token inner: the w weight vectors and the bias stay in registers, and the
      * w inputs of a token are a register ring, so each x element is loaded once (plus w−1 reloads per
      * block). The block is short (T_BLOCK tokens), so the T + w − 1 rows it walks stay in cache and
-     * memory still sees x and y row by row. A whole block of width 4 is {@link #block4}: the 8 tokens
-     * unrolled inside the channel loop.
+     * memory still sees x and y row by row. Width 4 has its own loop, {@link #span4}.
      */
     private static void interior(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
                                  float[] bias, int d, int w, int g0, int g1, int c0, int c1) {
         int c = c0, cFull = c0 + (c1 - c0) / L * L;
-        if (w == 4 && g1 - g0 == T_BLOCK) {
-            block4(y, yOff + g0 * yStride, yStride, x, xOff + (g0 - 3) * xStride, xStride, wT, bias, d, c0, cFull);
-            c = cFull;
-        } else if (w == 4) {
+        if (w == 4) {
             for (; c < cFull; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, d, c, g1 - g0);
         } else {
             for (; c < cFull; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, d, w, c, g1 - g0);
@@ -135,11 +131,12 @@ public final class CausalConv1dSimd {
     }
 
     /**
-     * w = 4: the interior tokens [g0, g1) of one sequence, block by block ({@link #interior}, then the SiLU
-     * pass). The loop over blocks is here, in a method with vector loops, rather than in
-     * {@link #forwardColumns}: that one is entered once per call and runs interpreted until C2
-     * replaces it on the stack, which in a benchmark of a few hundred calls it never did; a
-     * block of 8 tokens is ~3 µs of work, and the interpreted loop around it cost up to a third of that.
+     * w = 4: the interior tokens [g0, g1) of one sequence, block by block of T_BLOCK = 8 tokens (channel
+     * vector outer, token inner, as {@link #interior}), then the SiLU pass over the block. The loop
+     * over blocks is in the same method as the hot channel loop, not in {@link #forwardColumns}: that
+     * one is entered once per call and runs interpreted until C2 replaces it on the stack (in a
+     * benchmark of a few hundred calls it never was), and so would a method holding only the block loop;
+     * this one is compiled, outer loop included, during its first call.
      */
     private static void span4(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
                               float[] bias, boolean silu, int d, int g0, int g1, int c0, int c1) {
@@ -147,7 +144,35 @@ public final class CausalConv1dSimd {
         for (int g = g0; g < g1; g += T_BLOCK) {
             int n = Math.min(T_BLOCK, g1 - g);
             if (n == T_BLOCK) {
-                block4(y, yOff + g * yStride, yStride, x, xOff + (g - 3) * xStride, xStride, wT, bias, d, c0, cFull);
+                // The ring of ring4 unrolled over the 8 tokens inside the channel loop: a call of ring4 per
+                // (block, vector) with an 8-trip loop spent more on the call, the loop's pre/post code and
+                // its setup than on the 32 FMAs (measured: 1.6 → 0.8 ns per 16 outputs with the data in L1).
+                int yp = yOff + g * yStride, xp = xOff + (g - 3) * xStride;
+                for (int c = c0; c < cFull; c += L) {
+                    FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+                    FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+                    FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+                    int xi = xp + c, yi = yp + c;
+                    FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xStride);
+                    FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xStride);
+                    // Same order of operations as token(): bias, then taps 0..3 (see ring4).
+                    FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xStride);
+                    a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(y, yi);
+                    FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xStride);
+                    a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(y, yi + yStride);
+                    FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xStride);
+                    a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(y, yi + 2 * yStride);
+                    FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xStride);
+                    a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(y, yi + 3 * yStride);
+                    FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xStride);
+                    a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(y, yi + 4 * yStride);
+                    FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xStride);
+                    a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(y, yi + 5 * yStride);
+                    FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xStride);
+                    a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(y, yi + 6 * yStride);
+                    FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xStride);
+                    a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(y, yi + 7 * yStride);
+                }
             } else {
                 for (int c = c0; c < cFull; c += L) {
                     ring4(y, yOff + g * yStride + c, yStride, x, xOff + (g - 3) * xStride + c, xStride, wT, bias, d, c, n);
@@ -158,42 +183,6 @@ public final class CausalConv1dSimd {
                         cFull, c1, n);
             }
             if (silu) siluRows(y, yOff + g * yStride, yStride, n, c0, c1);
-        }
-    }
-
-    /**
-     * w = 4, a whole block of T_BLOCK = 8 tokens, full channel vectors [c0, c1): the ring of
-     * {@link #ring4} unrolled over the 8 tokens inside the channel loop. A call of ring4 per
-     * (block, vector) with an 8-trip loop spent more on the call, the loop's pre/post code and its
-     * setup than on the 32 FMAs (measured: 1.6 → 0.8 ns per 16 outputs with the data in L1).
-     * yp, xp: row starts (column 0) of the block's first output and first tap row.
-     */
-    private static void block4(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
-                               float[] bias, int d, int c0, int c1) {
-        for (int c = c0; c < c1; c += L) {
-            FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
-            FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
-            FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
-            int xi = xp + c, yi = yp + c;
-            FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xStride);
-            FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xStride);
-            // Same order of operations as token(): bias, then taps 0..3 (see ring4).
-            FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xStride);
-            a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(y, yi);
-            FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xStride);
-            a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(y, yi + yStride);
-            FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xStride);
-            a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(y, yi + 2 * yStride);
-            FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xStride);
-            a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(y, yi + 3 * yStride);
-            FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xStride);
-            a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(y, yi + 4 * yStride);
-            FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xStride);
-            a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(y, yi + 5 * yStride);
-            FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xStride);
-            a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(y, yi + 6 * yStride);
-            FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xStride);
-            a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(y, yi + 7 * yStride);
         }
     }
 
