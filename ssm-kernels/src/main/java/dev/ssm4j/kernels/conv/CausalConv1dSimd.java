@@ -293,6 +293,56 @@ public final class CausalConv1dSimd {
         }
     }
 
+    /*
+     * Index tables of step4's transpose (L lanes, H = L/2): the weights of L channels, (L, 4) row-major,
+     * are 4 vectors; channels [0, H) are in the first two. TAPS01[k] picks tap 0 (lanes < H) and tap 1
+     * (lanes ≥ H) of channel k mod H out of a pair of vectors, TAPS23 taps 2 and 3; LOW and HIGH then
+     * join the halves of two such results (channels [0, H) and [H, L)).
+     */
+    private static final float[] TAPS01 = new float[L], TAPS23 = new float[L], LOW = new float[L], HIGH = new float[L];
+
+    static {
+        int h = L / 2;
+        for (int k = 0; k < L; k++) {
+            TAPS01[k] = k < h ? 4 * k : 4 * (k - h) + 1;
+            TAPS23[k] = TAPS01[k] + 2;
+            LOW[k] = k < h ? k : L + k - h;
+            HIGH[k] = k < h ? h + k : L + k;
+        }
+    }
+
+    /**
+     * One step of w = 4 for channels [c, c + L): the 4 weight taps of L channels are 4 contiguous
+     * vectors of the (d, 4) weights, transposed to one vector per tap by 8 two-vector permutes
+     * ({@code selectFrom(v1, v2)}, vpermt2ps on AVX-512) instead of 4 gathers of L lanes each; the
+     * gathers were the step's main cost. Same FMA order as the general loop, so the same bits.
+     */
+    private static void step4(float[] y, int yp, float[] state, int sp, float[] x, int xp, float[] weight,
+                              float[] bias, boolean silu, int d, int c) {
+        int wp = 4 * c;
+        FloatVector v0 = FloatVector.fromArray(F, weight, wp), v1 = FloatVector.fromArray(F, weight, wp + L);
+        FloatVector v2 = FloatVector.fromArray(F, weight, wp + 2 * L), v3 = FloatVector.fromArray(F, weight, wp + 3 * L);
+        FloatVector i01 = FloatVector.fromArray(F, TAPS01, 0), i23 = FloatVector.fromArray(F, TAPS23, 0);
+        FloatVector lo = FloatVector.fromArray(F, LOW, 0), hi = FloatVector.fromArray(F, HIGH, 0);
+        FloatVector a01 = i01.selectFrom(v0, v1), a23 = i23.selectFrom(v0, v1);   // channels [0, L/2)
+        FloatVector b01 = i01.selectFrom(v2, v3), b23 = i23.selectFrom(v2, v3);   // channels [L/2, L)
+        FloatVector t0 = lo.selectFrom(a01, b01), t1 = hi.selectFrom(a01, b01);
+        FloatVector t2 = lo.selectFrom(a23, b23), t3 = hi.selectFrom(a23, b23);
+        FloatVector xv = FloatVector.fromArray(F, x, xp);
+        FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+        FloatVector s0 = FloatVector.fromArray(F, state, sp), s1 = FloatVector.fromArray(F, state, sp + d);
+        FloatVector s2 = FloatVector.fromArray(F, state, sp + 2 * d);
+        acc = s0.fma(t0, acc);
+        acc = s1.fma(t1, acc);
+        acc = s2.fma(t2, acc);
+        acc = xv.fma(t3, acc);
+        s1.intoArray(state, sp);                                            // roll: slot k ← slot k + 1
+        s2.intoArray(state, sp + d);
+        xv.intoArray(state, sp + 2 * d);
+        if (silu) acc = VectorMath.silu(acc);
+        acc.intoArray(y, yp);
+    }
+
     /**
      * One decoding step; arguments as {@link CausalConv1d#step}. Each state element is loaded
      * once, used, and stored one slot lower (the roll is fused into the dot product). The weight
@@ -306,6 +356,9 @@ public final class CausalConv1dSimd {
         for (int bi = 0; bi < b; bi++) {
             int s0 = stateOff + bi * (w - 1) * d, xRow = xOff + bi * xStride, yRow = yOff + bi * yStride;
             int c = 0;
+            if (w == 4) {
+                for (; c + L <= d; c += L) step4(y, yRow + c, state, s0 + c, x, xRow + c, weight, bias, silu, d, c);
+            }
             for (; c + L <= d; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xRow + c);
                 FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
