@@ -26,6 +26,14 @@ import jdk.incubator.vector.VectorShuffle;
  * 88.72 it is +∞, and in the thin band (88.38, 88.72] it saturates at 2^127·√2 (≈2.4e38,
  * the true value is up to 3.4e38). NaN gives NaN. The scan only evaluates exp(Δ·A) with
  * Δ·A ≤ 0, the losses only exp(x − max) ≤ 1.
+ *
+ * <h2>σ and SiLU: method and error</h2>
+ * Both are divisions by 1 + e^−x, with e^−x from {@link #expNeg}: 2^z for z = −x·log2 e, k = round(z)
+ * and f = z − k from FMAs with log2 e split in two floats, 2^f a degree-5 polynomial by Estrin's
+ * scheme, range fixed by compare + blend: ~16 vector ops against ~25 with {@link #expClamped}
+ * (whose clamps are Java max/min). Measured over every float of [−87.33, 95] against double:
+ * σ ≤ 3 ulp, SiLU ≤ 4 ulp (with expClamped: 3 and 3); a sparser sweep is in {@code VectorMathTest}.
+ * A SiLU of 16 floats in L2 went from 5.0 to 2.7 ns (thread CPU time, Zen 5, AVX-512).
  */
 public final class VectorMath {
     private VectorMath() {}
@@ -82,9 +90,9 @@ public final class VectorMath {
 
     /**
      * e^x for x in [−87.3, 88.3] (same ≤ 2 ulp as {@link #exp(FloatVector)}); outside it returns
-     * e^−87.3 (≈ 1.2e−38) or e^88.3 (≈ 2.4e38) instead of 0 and ∞; NaN stays NaN. Enough for σ, SiLU
-     * and the online log-sum-exp, where 1 + e^−x or a running sum absorbs both ends, and four vector
-     * ops (two compares, two blends) cheaper than {@link #exp(FloatVector)}: ~15% of a SiLU.
+     * e^−87.3 (≈ 1.2e−38) or e^88.3 (≈ 2.4e38) instead of 0 and ∞; NaN stays NaN. Enough for the
+     * online log-sum-exp, where a running sum absorbs both ends, and four vector ops (two compares,
+     * two blends) cheaper than {@link #exp(FloatVector)}. σ and SiLU use the cheaper {@link #expNeg}.
      */
     public static FloatVector expClamped(FloatVector x) {
         var sp = x.species();
