@@ -148,6 +148,49 @@ class VectorMathTest {
 
     /** sumLanes adds in its documented order (lane i + lane i^h for h = L/2 … 1), bit for bit. */
     @Test
+    void log1pUnitWithinThreeUlpOnZeroToOneAndEqualToItsScalarTwin() {
+        int n = 400_003;
+        float[] e = new float[n];
+        for (int i = 0; i < n - 8; i++) e[i] = (float) i / (n - 9);          // uniform on [0, 1]
+        float[] special = {Float.MIN_VALUE, 1e-30f, 1e-8f, 3e-8f, 0.41421354f, 0.41421357f, 0.41421360f, 1f};
+        System.arraycopy(special, 0, e, n - 8, 8);
+        for (int i = 0; i < 4000; i++) e[i] = (float) Math.pow(2, -126 + i * 126.0 / 4000); // tiny, log-spaced
+        float[] y = applyVector(e, VectorMath::log1pUnit);
+        long worst = 0;
+        float worstE = 0;
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToIntBits(VectorMath.log1pUnit(e[i])), Float.floatToIntBits(y[i]),
+                    "vector and scalar twin differ at e = " + e[i]);
+            long u = ulps((float) Math.log1p(e[i]), y[i]);
+            if (u > worst) {
+                worst = u;
+                worstE = e[i];
+            }
+        }
+        assertTrue(worst <= 3, "log1pUnit is " + worst + " ulp off at e = " + worstE);
+        assertEquals(0f, VectorMath.log1pUnit(0f));
+        assertTrue(Float.isNaN(VectorMath.log1pUnit(Float.NaN)));
+    }
+
+    @Test
+    void softplusWithinThreeUlpOfTheCorrectlyRoundedValue() {
+        int n = 200_001;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -80f + 160f * i / (n - 1);
+        float[] y = applyVector(x, VectorMath::softplus);
+        long worst = 0;
+        float worstX = 0;
+        for (int i = 0; i < n; i++) {
+            long u = ulps(VectorMath.softplus(x[i]), y[i]); // the scalar twin is correctly rounded (double)
+            if (u > worst) {
+                worst = u;
+                worstX = x[i];
+            }
+        }
+        assertTrue(worst <= 3, "softplus is " + worst + " ulp off at x = " + worstX);
+    }
+
+    @Test
     void sumLanesIsTheFixedHalvingTree() {
         java.util.Random r = new java.util.Random(7);
         float[] x = new float[L];

@@ -2,6 +2,7 @@ package dev.ssm4j.kernels.scan;
 
 import static dev.ssm4j.kernels.KernelConfig.F;
 
+import dev.ssm4j.kernels.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -9,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Helpers shared by the SIMD forward, backward and step: moving A and states between their
  * (d, n) / (b, d, n) layouts and the lane-major (n, L) block scratch, loads/stores that are masked
- * only for a partial block, and per-token softplus / sigmoid / silu built on the library EXP.
+ * only for a partial block, and the per-chunk Δ' = softplus(Δ + Δbias) pass ({@link #deltaChunk}).
  */
 final class ScanBlocks {
     private ScanBlocks() {}
@@ -92,28 +93,37 @@ final class ScanBlocks {
     }
 
     /**
-     * softplus(x) = max(x, 0) + log1p(e^−|x|), the same stable formula as
-     * {@code VectorMath.softplus}, but with the JDK's lanewise EXP (a call to the platform's
-     * vector math library) instead of {@code VectorMath.exp}'s inlined polynomial. Why: C2 stops
-     * inlining into a method once it has created NodeCountInliningCutoff (18 000) IR nodes, and
-     * one inlined {@code VectorMath.exp} costs about half of that while it is being parsed. The
-     * scan's hot methods must spend their single inlined exp on the per-(token, state) decay
-     * exp(Δ'A); a second or third one (softplus, silu) would push the decay exp out of line,
-     * which boxes a vector per call and runs ~20× slower. These per-token functions run once
-     * per (token, channel), 1/n as often as the decay exp, so a library call is cheap there.
+     * Δ'_t = softplus(Δ_t + Δbias) (or Δ_t + Δbias without softplus) of channels [c0, c0 + L),
+     * tokens [t0, t1) of row bi, into dtS[(t − t0)·L …]; with sigS bound also softplus'(Δ_t +
+     * Δbias) = σ(Δ_t + Δbias) there, from the same e = e^−|x|: σ = 1/(1 + e) for x ≥ 0, e/(1 + e)
+     * below. The same operations as {@link VectorMath#softplus(FloatVector)}, so the forward, the
+     * backward's recompute and the step compute the same Δ' bit for bit, in compiled and
+     * interpreted code alike (own exp and log1p, not the JDK's lanewise EXP/LOG1P).
+     *
+     * <p>Why a pass of its own, before the recurrence reads Δ' back from L1: C2 stops inlining
+     * into a method once it has created NodeCountInliningCutoff (18 000) IR nodes, and one inlined
+     * vector exp costs about half of that while it is being parsed. The recurrence's methods must
+     * spend their single inlined exp on the per-(token, state) decay 2^(Δ'A·log2e); a second one
+     * (softplus, silu) would push the decay exp out of line, which boxes a vector per call and runs
+     * ~20× slower. Per token these functions run 1/n as often as the decay, so the extra store and
+     * load cost little.
      */
-    static FloatVector softplus(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-        return x.max(0f).add(e.lanewise(VectorOperators.LOG1P));
-    }
-
-    /** σ(x) = 1 / (1 + e^−x) with the library EXP (see {@link #softplus}). */
-    static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(F, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-    }
-
-    /** silu(x) = x·σ(x) with the library EXP (see {@link #softplus}). */
-    static FloatVector silu(FloatVector x) {
-        return x.mul(sigmoid(x));
+    static void deltaChunk(ScanTensors io, int bi, int c0, int t0, int t1, float[] dtS, float[] sigS) {
+        ScanSpec sp = io.spec;
+        int l = sp.length;
+        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t, j = t - t0;
+            FloatVector dt = FloatVector.fromArray(F, io.delta, io.deltaOff + row * io.deltaStride + c0).add(bias);
+            if (sp.deltaSoftplus) {
+                FloatVector e = VectorMath.exp(dt.abs().neg());
+                if (sigS != null) {
+                    FloatVector inv = FloatVector.broadcast(F, 1f).div(e.add(1f));
+                    inv.blend(e.mul(inv), dt.compare(VectorOperators.LT, 0f)).intoArray(sigS, j * L);
+                }
+                dt = dt.max(0f).add(VectorMath.log1pUnit(e));
+            }
+            dt.intoArray(dtS, j * L);
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.ssm4j.kernels.scan;
 import static dev.ssm4j.kernels.KernelConfig.F;
 
 import dev.ssm4j.kernels.Parallel;
+import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
@@ -31,8 +32,10 @@ import jdk.incubator.vector.FloatVector;
  * registers, and with n = 16 on AVX-512 the 32 vectors would not fit the 32 registers anyway.
  * One channel vector per block: successive state indices s have independent exps, so the
  * out-of-order core already overlaps them; a two-vector block would need two inlined exp call
- * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#softplus}). For the
- * same reason the per-token softplus and silu use {@link ScanBlocks}' library-exp versions.
+ * sites in one compiled method, which C2 refuses (see {@link ScanBlocks#deltaChunk}). For the
+ * same reason the per-token softplus of Δ and the silu gate are passes of their own over each
+ * chunk of tokens ({@link ScanBlocks#deltaChunk}, {@link #gateChunk}), with our own exp and log1p
+ * (not the JDK's lanewise EXP/LOG1P, whose results depend on whether C2 compiled the caller).
  *
  * <h2>Step</h2>
  * The decoding step lives in {@link SelectiveScanSimdStep} (lanes over the state index s, since
@@ -54,6 +57,7 @@ public final class SelectiveScanSimd {
         Parallel.forRange(pool, tasks, 1, (start, end) -> {
             float[] aS = new float[sp.stateSize * L]; // (n, L): A[c0 + j, s] at s·L + j
             float[] hS = new float[sp.stateSize * L]; // (n, L): the states of the block, same layout
+            float[] dtS = new float[CHUNK * L];        // (CHUNK, L): Δ' of the chunk's tokens
             for (int task = start; task < end; task++) {
                 int k = task % perGroup, rest = task / perGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
@@ -63,7 +67,8 @@ public final class SelectiveScanSimd {
                     for (int t0 = 0; t0 < sp.length; t0 += CHUNK) {
                         int t1 = Math.min(sp.length, t0 + CHUNK);
                         if (io.checkpoints != null) ScanBlocks.saveCheckpoint(io, bi, t0 / CHUNK, c0, hS);
-                        forwardChunk(io, bi, gi, c0, t0, t1, reset, aS, hS);
+                        ScanBlocks.deltaChunk(io, bi, c0, t0, t1, dtS, null);
+                        forwardChunk(io, bi, gi, c0, t0, t1, reset, aS, hS, dtS);
                         if (io.z != null) gateChunk(io, bi, c0, t0, t1);
                     }
                     ScanBlocks.scatterFinal(io, bi, c0, L, hS);
@@ -79,24 +84,21 @@ public final class SelectiveScanSimd {
 
     /**
      * One full vector of channels [c0, c0 + L), tokens [t0, t1), from the state in hS (updated),
-     * writing the ungated output C_t·h_t + D u_t to y. Loads are unmasked (masked variants next
-     * to them would double the compiled size), and the gate is a separate pass
-     * ({@link #gateChunk}): this method's compile can afford the inlined decay exp plus the
-     * softplus, but not a silu as well (see {@link ScanBlocks#softplus}).
+     * with Δ' from dtS ({@link ScanBlocks#deltaChunk}), writing the ungated output C_t·h_t + D u_t
+     * to y. Loads are unmasked (masked variants next to them would double the compiled size), and
+     * the gate is a separate pass ({@link #gateChunk}): this method's compile affords one inlined
+     * exp, the decay's (see {@link ScanBlocks#deltaChunk}).
      */
     private static void forwardChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
-            float[] aS, float[] hS) {
+            float[] aS, float[] hS, float[] dtS) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize;
-        final boolean softplus = sp.deltaSoftplus;
         final float[] Bv = io.B, Cv = io.C;
-        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, n * L, 0f);
-            FloatVector dt = FloatVector.fromArray(F, io.delta, io.deltaOff + row * io.deltaStride + c0).add(bias);
-            if (softplus) dt = ScanBlocks.softplus(dt);
+            FloatVector dt = FloatVector.fromArray(F, dtS, (t - t0) * L);
             FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
             FloatVector dtu = dt.mul(u), dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
@@ -117,7 +119,7 @@ public final class SelectiveScanSimd {
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, yAt = io.yOff + row * io.yStride + c0;
             FloatVector z = FloatVector.fromArray(F, io.z, io.zOff + row * io.zStride + c0);
-            FloatVector.fromArray(F, io.y, yAt).mul(ScanBlocks.silu(z)).intoArray(io.y, yAt);
+            FloatVector.fromArray(F, io.y, yAt).mul(VectorMath.silu(z)).intoArray(io.y, yAt);
         }
     }
 

@@ -6,24 +6,32 @@ import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD twin of {@link SelectiveScanScalar#backward}: the same gradients, with lanes over
  * channels as in {@link SelectiveScanSimd} and a chunked recompute instead of a stored history.
  *
- * <h2>Plan for one block (batch row, L channels of one group)</h2>
+ * <h2>Plan for one run of blocks (batch row, group; each block L channels)</h2>
  * <ol>
- *   <li>Checkpoint pass: run the recurrence forward chunk by chunk (T tokens each) and keep the
- *       state at every chunk start: ⌈l/T⌉·n·L floats. Skipped when the forward saved them
- *       ({@link ScanTensors#checkpoints}).</li>
- *   <li>Walk the chunks from last to first. For each, restart from its checkpoint and run the
- *       recurrence again, this time keeping h_t and exp(Δ'_t A) for the T tokens of the chunk
- *       ((T, n, L) floats each, L2-resident) and the gate terms ({@link #gateChunk}); then walk the
- *       chunk's tokens backwards with the adjoint state dh (n·L floats) carried across chunks.</li>
+ *   <li>Checkpoint pass, per block: run the recurrence forward chunk by chunk (T tokens each) and
+ *       keep the state at every chunk start: ⌈l/T⌉·n·L floats per block. Skipped when the forward
+ *       saved them ({@link ScanTensors#checkpoints}), which is how the trainer calls it.</li>
+ *   <li>Walk the chunks from last to first, <em>chunk-major</em>: for chunk k, every block of the
+ *       run restarts from its checkpoint, runs the recurrence again keeping h_t and exp(Δ'_t A)
+ *       for the T tokens ((T, n, L) floats each, L2-resident) and the gate terms
+ *       ({@link #gateChunk}), then walks the chunk's tokens backwards with its own adjoint state
+ *       dh (n·L floats, carried across chunks).</li>
+ *   <li>dB_t[s] and dC_t[s] are sums over all the group's channels, i.e. over lanes <em>and</em>
+ *       blocks. The walks add their per-lane terms into two (T, n, L) vector accumulators shared
+ *       by the run's blocks (one FMA each per (t, s)); the lanes are summed once per chunk, after
+ *       the last block ({@link #flushChunk}). Summing the lanes inside the walk instead (two
+ *       horizontal reductions and two scalar read-modify-writes per (t, s, block)) made the walk
+ *       twice as long.</li>
  * </ol>
- * Steps 1 and 2 share one call site of the recompute ({@link #recomputeChunk}), so the vector
- * exp is inlined into exactly one place (see {@link ScanBlocks#softplus} for why that matters).
+ * The recompute's decay is the forward's own base-2 exp ({@link SelectiveScanSimdStep#exp2}), so
+ * the recomputed states are bit for bit the forward's; checkpoint pass and backward share its one
+ * call site ({@link #recomputeChunk}), so the vector exp is inlined into exactly one place (see
+ * {@link ScanBlocks#deltaChunk} for why that matters; Δ' and its softplus' come from that pass).
  * Channels past the last full vector of a group are done one by one by the scalar reference
  * ({@link SelectiveScanScalar#backwardChannel}): masking every load of the walk would double its
  * compiled size and push it over C2's inlining budget.
@@ -32,11 +40,12 @@ import jdk.incubator.vector.VectorOperators;
  * With g_t = dy_t·silu(z_t) (the gradient of C_t·h_t + D u_t) and dh = dL/dh_t:
  * <pre>
  *   dh       += g_t C_t[s]                      (the adjoint recurrence: dh arrives as exp(Δ'_{t+1}A) ⊙ dh_{t+1})
- *   dC_t[s]  += Σ_lanes g_t h_t[s]              (a lane reduction: C is shared by the group's channels)
+ *   dC_t[s]  += Σ_lanes g_t h_t[s]              (lanes summed in flushChunk: C is shared by the group's channels)
  *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (likewise)
- *   q         = dh ⊙ exp(Δ'A) h_{t−1} = dh ⊙ (h_t − Δ'_t u_t B_t[s])   (no need to keep h_{t−1})
+ *   dh'      = exp(Δ'_t A[s]) ⊙ dh               (= dL/dh_{t−1}; 0 at a cuSeqlens reset)
+ *   q         = dh' ⊙ h_{t−1}                   (h_{t−1}: the previous row of the recomputed history)
  *   dA[s]    += q Δ'_t ;  dΔ' += q A[s] + dh B_t[s] u_t ;  du += dh B_t[s] Δ'_t
- *   dh       ← exp(Δ'_t A[s]) ⊙ dh              (0 at a cuSeqlens reset)
+ *   dh       ← dh'
  * </pre>
  */
 public final class SelectiveScanSimdBackward {
@@ -61,122 +70,170 @@ public final class SelectiveScanSimdBackward {
         GradParts.run(gr, pool, tasks, (sink, start, end) -> {
             Work w = null;
             float[] hist = null, dh = null; // scratch of the scalar tail
-            for (int task = start; task < end; task++) {
+            for (int task = start; task < end; ) {
                 int k = task % perGroup, rest = task / perGroup;
                 int gi = rest % sp.groups, bi = rest / sp.groups;
-                if (k < full) {
-                    if (w == null) w = new Work(n, chunks);
-                    backwardBlock(io, gr, sink, bi, gi, gi * dg + k * L, reset, w);
+                if (k < full) { // the run of full blocks of this (row, group) inside [start, end)
+                    int blocks = Math.min(full - k, end - task);
+                    if (w == null) w = new Work(n, chunks, Math.min(full, end - start), io.checkpoints == null);
+                    backwardRun(io, gr, sink, bi, gi, gi * dg + k * L, blocks, reset, w);
+                    task += blocks;
                 } else {
                     if (hist == null) {
                         hist = new float[(sp.length + 1) * n];
                         dh = new float[n];
                     }
                     SelectiveScanScalar.backwardChannel(io, gr, sink, bi, gi * dg + full * L + (k - full), reset, hist, dh);
+                    task++;
                 }
             }
         });
     }
 
-    /** Scratch of one part (thread), reused for every block it handles. Shapes in floats. */
-    static final class Work {
-        final float[] aS, hS, dh, dAacc; // (n, L) each: A, running state, adjoint state, dA partial sums
-        final float[] ckpt;              // (chunks, n, L): state before each chunk
-        final float[] hist, decay;       // (T, n, L): h_t and exp(Δ'_t A) of the current chunk
-        final float[] dtS, dtuS, sigS;   // (T, L): Δ'_t, Δ'_t·u_t and softplus'(Δ_t + Δbias) of the current chunk
-        final float[] gS, dzS;           // (T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
-        final float[] dDacc, dBiasAcc;   // (L): per-lane partial sums of dD and dΔbias
+    /** What one block (L channels) carries across chunks. Shapes in floats. */
+    static final class Block {
+        final float[] aS, dh, dAacc; // (n, L) each: A, adjoint state, dA partial sums
+        final float[] dDacc, dBiasAcc; // (L): per-lane partial sums of dD and dΔbias
+        final float[] ckpt;          // (chunks, n, L): state before each chunk (null when the forward saved them)
 
-        Work(int n, int chunks) {
+        Block(int n, int chunks, boolean ownCheckpoints) {
             aS = new float[n * L];
-            hS = new float[n * L];
             dh = new float[n * L];
             dAacc = new float[n * L];
-            ckpt = new float[chunks * n * L];
-            hist = new float[T * n * L];
+            dDacc = new float[L];
+            dBiasAcc = new float[L];
+            ckpt = ownCheckpoints ? new float[chunks * n * L] : null;
+        }
+    }
+
+    /** Scratch of one part (thread), reused for every run it handles. Shapes in floats. */
+    static final class Work {
+        final Block[] blocks;            // up to d/(g·L) blocks of one (row, group)
+        final float[] hS;                // (n, L): running state
+        final float[] hist;              // (T + 1, n, L): the chunk's start state, then h_t of its tokens (current block)
+        final float[] decay;             // (T, n, L): exp(Δ'_t A) of the current chunk and block
+        final float[] zeros;             // (n, L): the effective h_{t−1} at a cuSeqlens reset
+        final float[] dCv, dBv;          // (T, n, L): per-lane sums of dC_t[s], dB_t[s] over the run's blocks
+        final float[] dtS, dtuS, sigS;   // (T, L): Δ'_t, Δ'_t·u_t and softplus'(Δ_t + Δbias) of the current chunk
+        final float[] gS, dzS;           // (T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
+
+        Work(int n, int chunks, int maxBlocks, boolean ownCheckpoints) {
+            blocks = new Block[maxBlocks];
+            for (int i = 0; i < maxBlocks; i++) blocks[i] = new Block(n, chunks, ownCheckpoints);
+            hS = new float[n * L];
+            hist = new float[(T + 1) * n * L];
+            zeros = new float[n * L];
             decay = new float[T * n * L];
+            dCv = new float[T * n * L];
+            dBv = new float[T * n * L];
             dtS = new float[T * L];
             dtuS = new float[T * L];
             sigS = new float[T * L];
             gS = new float[T * L];
             dzS = new float[T * L];
-            dDacc = new float[L];
-            dBiasAcc = new float[L];
         }
     }
 
-    private static void backwardBlock(ScanTensors io, ScanGrads gr, GradParts.Sink sink, int bi, int gi, int c0,
-            boolean[] reset, Work w) {
+    /** Blocks [c0, c0 + count·L) of row bi, group gi: the plan in the class comment. */
+    private static void backwardRun(ScanTensors io, ScanGrads gr, GradParts.Sink sink, int bi, int gi, int c0,
+            int count, boolean[] reset, Work w) {
         ScanSpec sp = io.spec;
         int n = sp.stateSize, nL = n * L, l = sp.length, chunks = (l + T - 1) / T;
-        final int width = L;
-        ScanBlocks.gather(io, bi, c0, width, w.aS, w.hS);
-        System.arraycopy(w.hS, 0, w.ckpt, 0, nL);
-        ScanBlocks.gatherState(gr.dFinalState, gr.dFinalStateOff, sp, bi, c0, width, w.dh);
-        Arrays.fill(w.dAacc, 0f);
-        Arrays.fill(w.dDacc, 0f);
-        Arrays.fill(w.dBiasAcc, 0f);
-        // it < chunks − 1: checkpoint pass over chunk k = it (the last chunk needs no checkpoint after it);
-        // it ≥ chunks − 1: backward over chunk k = 2·chunks − 2 − it, from the last chunk down to 0.
-        // With the forward's checkpoints bound, the checkpoint pass is skipped.
-        int first = 0;
-        if (io.checkpoints != null) {
-            for (int k = 0; k < chunks; k++) ScanBlocks.loadCheckpoint(io, bi, k, c0, w.ckpt, k * nL);
-            first = chunks - 1;
-        }
-        for (int it = first; it < 2 * chunks - 1; it++) {
-            boolean back = it >= chunks - 1;
-            int k = back ? 2 * chunks - 2 - it : it;
-            if (back) System.arraycopy(w.ckpt, k * nL, w.hS, 0, nL);
-            recomputeChunk(io, bi, gi, c0, k * T, Math.min(l, k * T + T), reset, back, w);
-            if (back) gateChunk(io, gr, bi, c0, k * T, Math.min(l, k * T + T), w);
-            if (back) walkChunk(io, gr, sink, bi, gi, c0, k * T, Math.min(l, k * T + T), reset, w);
-            else System.arraycopy(w.hS, 0, w.ckpt, (k + 1) * nL, nL);
-        }
-        ScanBlocks.scatterAddState(gr.dh0, gr.dh0Off, sp, bi, c0, width, w.dh);
-        if (sink.dA != null) {
-            for (int j = 0; j < width; j++) {
-                for (int s = 0; s < n; s++) sink.dA[sink.dAOff + (c0 + j) * n + s] += w.dAacc[s * L + j];
+        for (int b = 0; b < count; b++) {
+            Block blk = w.blocks[b];
+            int cb = c0 + b * L;
+            ScanBlocks.gather(io, bi, cb, L, blk.aS, w.hS);
+            ScanBlocks.gatherState(gr.dFinalState, gr.dFinalStateOff, sp, bi, cb, L, blk.dh);
+            Arrays.fill(blk.dAacc, 0f);
+            Arrays.fill(blk.dDacc, 0f);
+            Arrays.fill(blk.dBiasAcc, 0f);
+            if (blk.ckpt != null) { // checkpoint pass (the last chunk needs no checkpoint after it)
+                System.arraycopy(w.hS, 0, blk.ckpt, 0, nL);
+                for (int k = 0; k < chunks - 1; k++) {
+                    ScanBlocks.deltaChunk(io, bi, cb, k * T, k * T + T, w.dtS, null);
+                    recomputeChunk(io, bi, gi, cb, k * T, k * T + T, reset, false, w, blk);
+                    System.arraycopy(w.hS, 0, blk.ckpt, (k + 1) * nL, nL);
+                }
             }
         }
-        for (int j = 0; j < width; j++) {
-            if (sink.dD != null) sink.dD[sink.dDOff + c0 + j] += w.dDacc[j];
-            if (sink.dBias != null) sink.dBias[sink.dBiasOff + c0 + j] += w.dBiasAcc[j];
+        boolean sums = sink.dB != null || sink.dC != null;
+        for (int k = chunks - 1; k >= 0; k--) {
+            int t0 = k * T, t1 = Math.min(l, t0 + T);
+            if (sums) {
+                Arrays.fill(w.dCv, 0, (t1 - t0) * nL, 0f);
+                Arrays.fill(w.dBv, 0, (t1 - t0) * nL, 0f);
+            }
+            for (int b = 0; b < count; b++) {
+                Block blk = w.blocks[b];
+                int cb = c0 + b * L;
+                if (blk.ckpt != null) System.arraycopy(blk.ckpt, k * nL, w.hS, 0, nL);
+                else ScanBlocks.loadCheckpoint(io, bi, k, cb, w.hS, 0);
+                ScanBlocks.deltaChunk(io, bi, cb, t0, t1, w.dtS, w.sigS);
+                recomputeChunk(io, bi, gi, cb, t0, t1, reset, true, w, blk);
+                gateChunk(io, gr, bi, cb, t0, t1, w);
+                walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums);
+            }
+            if (sums) flushChunk(io, sink, bi, gi, t0, t1, w);
+        }
+        for (int b = 0; b < count; b++) {
+            Block blk = w.blocks[b];
+            int cb = c0 + b * L;
+            ScanBlocks.scatterAddState(gr.dh0, gr.dh0Off, sp, bi, cb, L, blk.dh);
+            if (sink.dA != null) {
+                for (int j = 0; j < L; j++) {
+                    for (int s = 0; s < n; s++) sink.dA[sink.dAOff + (cb + j) * n + s] += blk.dAacc[s * L + j];
+                }
+            }
+            for (int j = 0; j < L; j++) {
+                if (sink.dD != null) sink.dD[sink.dDOff + cb + j] += blk.dDacc[j];
+                if (sink.dBias != null) sink.dBias[sink.dBiasOff + cb + j] += blk.dBiasAcc[j];
+            }
+        }
+    }
+
+    /** dC_t[s] += Σ_lanes dCv[t, s], dB_t[s] likewise, for the tokens [t0, t1) of row bi, group gi. */
+    private static void flushChunk(ScanTensors io, GradParts.Sink sink, int bi, int gi, int t0, int t1, Work w) {
+        ScanSpec sp = io.spec;
+        int n = sp.stateSize, nL = n * L, l = sp.length;
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t, j = t - t0;
+            if (sink.dC != null) {
+                int at = sink.dCOff + row * sink.dCStride + gi * n;
+                for (int s = 0; s < n; s++) sink.dC[at + s] += VectorMath.sumLanes(FloatVector.fromArray(F, w.dCv, j * nL + s * L));
+            }
+            if (sink.dB != null) {
+                int at = sink.dBOff + row * sink.dBStride + gi * n;
+                for (int s = 0; s < n; s++) sink.dB[at + s] += VectorMath.sumLanes(FloatVector.fromArray(F, w.dBv, j * nL + s * L));
+            }
         }
     }
 
     /**
-     * Runs tokens [t0, t1) forward from w.hS (updated in place), keeping (when {@code keep}) h_t
-     * in w.hist and exp(Δ'_t A) in w.decay, and Δ'_t, Δ'_t·u_t, softplus' in w.dtS, w.dtuS, w.sigS. The only inlined vector exp of the backward.
+     * Runs tokens [t0, t1) forward from w.hS (updated in place) with Δ'_t from w.dtS
+     * ({@link ScanBlocks#deltaChunk}), keeping Δ'_t·u_t in w.dtuS and (when {@code keep}) h_t in
+     * w.hist and exp(Δ'_t A) in w.decay. The only inlined vector exp of the backward; the same
+     * decay as the forward's.
      */
     private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
-            boolean keep, Work w) {
+            boolean keep, Work w, Block blk) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
-        final float[] Bv = io.B, aS = w.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
-        FloatVector bias = io.deltaBias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0);
+        final float[] Bv = io.B, aS = blk.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
+        if (keep) System.arraycopy(hS, 0, hist, 0, nL);
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, nL, 0f);
-            FloatVector dt = FloatVector.fromArray(F, io.delta, io.deltaOff + row * io.deltaStride + c0).add(bias);
-            if (sp.deltaSoftplus) {
-                // softplus(x) = max(x, 0) + log1p(e), e = exp(−|x|); its derivative σ(x) from the same e:
-                // σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.
-                FloatVector e = dt.abs().neg().lanewise(VectorOperators.EXP);
-                FloatVector inv = FloatVector.broadcast(F, 1f).div(e.add(1f));
-                inv.blend(e.mul(inv), dt.compare(VectorOperators.LT, 0f)).intoArray(w.sigS, j * L);
-                dt = dt.max(0f).add(e.lanewise(VectorOperators.LOG1P));
-            }
+            FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L);
             FloatVector dtu = dt.mul(FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0));
-            dt.intoArray(w.dtS, j * L);
+            FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
             dtu.intoArray(w.dtuS, j * L);
             int bRow = io.bOff + row * io.bStride + gi * n;
             for (int s = 0; s < n; s++) {
-                FloatVector dA = VectorMath.exp(dt.mul(FloatVector.fromArray(F, aS, s * L)));
+                FloatVector dA = SelectiveScanSimdStep.exp2(FloatVector.fromArray(F, aS, s * L), dtl);
                 FloatVector h = dA.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
                 h.intoArray(hS, s * L);
                 if (keep) { // the checkpoint pass needs only the final state of the chunk
-                    h.intoArray(hist, j * nL + s * L);
+                    h.intoArray(hist, (j + 1) * nL + s * L);
                     dA.intoArray(decayS, j * nL + s * L);
                 }
             }
@@ -186,7 +243,7 @@ public final class SelectiveScanSimdBackward {
     /**
      * The gate's share of the backward for tokens [t0, t1): g_t = dy_t·silu(z_t), the gradient
      * reaching C_t·h_t + D u_t, and dy_t·silu'(z_t), which times (C_t·h_t + D u_t) is dz_t. Kept
-     * out of {@link #walkChunk} so that method's compile stays small (see {@link ScanBlocks#softplus}).
+     * out of {@link #walkChunk} so that method's compile stays small (see {@link ScanBlocks#deltaChunk}).
      */
     private static void gateChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, Work w) {
         int l = io.spec.length;
@@ -198,45 +255,51 @@ public final class SelectiveScanSimdBackward {
                 continue;
             }
             FloatVector z = FloatVector.fromArray(F, io.z, io.zOff + row * io.zStride + c0);
-            FloatVector sig = ScanBlocks.sigmoid(z);
+            FloatVector sig = VectorMath.sigmoid(z);
             dy.mul(z).mul(sig).intoArray(w.gS, j * L);
             // silu'(z) = σ(z)(1 + z(1 − σ(z)))
             dy.mul(sig.mul(z.mul(sig.neg().add(1f)).add(1f))).intoArray(w.dzS, j * L);
         }
     }
 
-    /** Walks tokens t1−1 … t0 backwards with the adjoint state w.dh (see the class comment). */
-    private static void walkChunk(ScanTensors io, ScanGrads gr, GradParts.Sink sink, int bi, int gi, int c0,
-            int t0, int t1, boolean[] reset, Work w) {
+    /**
+     * Walks tokens t1−1 … t0 backwards with the block's adjoint state blk.dh (see the class
+     * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}.
+     */
+    private static void walkChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, boolean[] reset,
+            Work w, Block blk, boolean sums) {
         ScanSpec sp = io.spec;
-        final int l = sp.length, n = sp.stateSize, nL = n * L;
-        final float[] Bv = io.B, Cv = io.C, aS = w.aS, dh = w.dh, dAacc = w.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dB = sink.dB, dC = sink.dC;
+        final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
+        final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
+        final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
-        FloatVector dDacc = FloatVector.fromArray(F, w.dDacc, 0), dBiasAcc = FloatVector.fromArray(F, w.dBiasAcc, 0);
+        FloatVector dDacc = FloatVector.fromArray(F, blk.dDacc, 0), dBiasAcc = FloatVector.fromArray(F, blk.dBiasAcc, 0);
         for (int t = t1 - 1; t >= t0; t--) {
             int row = bi * l + t, j = t - t0;
             FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L), dtu = FloatVector.fromArray(F, w.dtuS, j * L);
-            FloatVector negDtu = dtu.neg();
             FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
             FloatVector g = FloatVector.fromArray(F, w.gS, j * L);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
-            int dBRow = dB == null ? 0 : sink.dBOff + row * sink.dBStride + gi * n;
-            int dCRow = dC == null ? 0 : sink.dCOff + row * sink.dCStride + gi * n;
+            // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
+            final float[] prev = reset != null && reset[t] ? w.zeros : hist;
+            final int prevAt = prev == hist ? j * nL : 0;
             FloatVector dDt = FloatVector.zero(F), sumDhB = dDt, ySum = dDt;
             for (int s = 0; s < n; s++) {
-                int i = s * L, hi = j * nL + s * L;
+                int i = s * L, hi = (j + 1) * nL + i, di = j * nL + i;
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
                 FloatVector hNow = FloatVector.fromArray(F, hist, hi);
                 FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
-                if (dC != null) dC[dCRow + s] += VectorMath.sumLanes(g.mul(hNow));
-                if (dB != null) dB[dBRow + s] += VectorMath.sumLanes(dhv.mul(dtu));
-                FloatVector q = dhv.mul(negDtu.fma(bS, hNow));                     // dh ⊙ exp(Δ'A) h_{t−1}
+                if (sums) {
+                    g.fma(hNow, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                }
+                FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di)); // dL/dh_{t−1} = dh ⊙ exp(Δ'A)
+                FloatVector q = dhPrev.mul(FloatVector.fromArray(F, prev, prevAt + i)); // dh ⊙ exp(Δ'A) h_{t−1}
                 q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
                 dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);
                 sumDhB = dhv.fma(bS, sumDhB);
                 ySum = hNow.fma(cS, ySum);
-                dhv.mul(FloatVector.fromArray(F, decayS, hi)).intoArray(dh, i);    // dL/dh_{t−1}
+                dhPrev.intoArray(dh, i);
             }
             if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
             dDacc = g.fma(u, dDacc);
@@ -253,8 +316,8 @@ public final class SelectiveScanSimdBackward {
             if (gr.dDelta != null) addInto(dDt, gr.dDelta, gr.dDeltaOff + row * gr.dDeltaStride + c0);
             dBiasAcc = dBiasAcc.add(dDt);
         }
-        dDacc.intoArray(w.dDacc, 0);
-        dBiasAcc.intoArray(w.dBiasAcc, 0);
+        dDacc.intoArray(blk.dDacc, 0);
+        dBiasAcc.intoArray(blk.dBiasAcc, 0);
     }
 
     private static void addInto(FloatVector v, float[] a, int off) {

@@ -3,6 +3,7 @@ package dev.ssm4j.kernels.scan;
 import static dev.ssm4j.kernels.KernelConfig.F;
 
 import dev.ssm4j.kernels.Parallel;
+import dev.ssm4j.kernels.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
@@ -180,7 +181,7 @@ public final class SelectiveScanSimdStep {
         VectorMask<Float> m = full ? null : F.indexInRange(0, width);
         FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c0, m, full);
         if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c0, m, full));
-        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplus(dt);
+        if (io.spec.deltaSoftplus) dt = VectorMath.softplus(dt);
         ScanBlocks.store(dt, io.y, yAt, m, full);
     }
 
@@ -193,7 +194,7 @@ public final class SelectiveScanSimdStep {
         if (io.D != null) {
             y = ScanBlocks.load(io.D, io.dOff + c0, m, full).fma(ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c0, m, full), y);
         }
-        if (io.z != null) y = y.mul(ScanBlocks.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c0, m, full)));
+        if (io.z != null) y = y.mul(VectorMath.silu(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c0, m, full)));
         ScanBlocks.store(y, io.y, yAt, m, full);
     }
 
