@@ -98,35 +98,117 @@ public final class CausalConv1dSimd {
                     }
                     token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
                 }
+                if (w == 4 && t < segEnd) {                     // all interior tokens of the sequence in one call
+                    span4(y, yOff, yStride, x, xOff, xStride, wT, bias, silu, d, bi * l + t, bi * l + segEnd, c0, c1);
+                    t = segEnd;
+                }
                 for (; t < segEnd; t = Math.min(segEnd, t + T_BLOCK)) {
-                    interior(y, yOff, yStride, x, xOff, xStride, wT, bias, silu, d, w, bi * l + t,
-                            bi * l + Math.min(segEnd, t + T_BLOCK), c0, c1);
+                    int g0 = bi * l + t, g1 = bi * l + Math.min(segEnd, t + T_BLOCK);
+                    interior(y, yOff, yStride, x, xOff, xStride, wT, bias, d, w, g0, g1, c0, c1);
+                    if (silu) siluRows(y, yOff + g0 * yStride, yStride, g1 - g0, c0, c1);
                 }
             }
         }
     }
 
     /**
-     * Interior tokens [g0, g1) (flattened row indices, every tap inside x) of channels [c0, c1).
+     * Interior tokens [g0, g1) (flattened row indices, every tap inside x) of channels [c0, c1):
+     * pre-activations only, the SiLU is a second pass over the block ({@link #siluRows}).
      * Channel vector outer, token inner: the w weight vectors and the bias stay in registers, and the
      * w inputs of a token are a register ring, so each x element is loaded once (plus w−1 reloads per
      * block). The block is short (T_BLOCK tokens), so the T + w − 1 rows it walks stay in cache and
-     * memory still sees x and y row by row.
+     * memory still sees x and y row by row. Width 4 has its own loop, {@link #span4}.
      */
     private static void interior(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
-                                 float[] bias, boolean silu, int d, int w, int g0, int g1, int c0, int c1) {
-        int c = c0;
+                                 float[] bias, int d, int w, int g0, int g1, int c0, int c1) {
+        int c = c0, cFull = c0 + (c1 - c0) / L * L;
         if (w == 4) {
-            for (; c + L <= c1; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, silu, d, c, g1 - g0);
+            for (; c < cFull; c += L) ring4(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - 3) * xStride + c, xStride, wT, bias, d, c, g1 - g0);
         } else {
-            for (; c + L <= c1; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, g1 - g0);
+            for (; c < cFull; c += L) ringAny(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, d, w, c, g1 - g0);
         }
-        if (c < c1) ringTail(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, silu, d, w, c, c1, g1 - g0);
+        if (c < c1) ringTail(y, yOff + g0 * yStride + c, yStride, x, xOff + (g0 - w + 1) * xStride + c, xStride, wT, bias, d, w, c, c1, g1 - g0);
+    }
+
+    /**
+     * w = 4: the interior tokens [g0, g1) of one sequence, block by block of T_BLOCK = 8 tokens (channel
+     * vector outer, token inner, as {@link #interior}), then the SiLU pass over the block. The loop
+     * over blocks is in the same method as the hot channel loop, not in {@link #forwardColumns}: that
+     * one is entered once per call and runs interpreted until C2 replaces it on the stack (in a
+     * benchmark of a few hundred calls it never was), and so would a method holding only the block loop;
+     * this one is compiled, outer loop included, during its first call.
+     */
+    private static void span4(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
+                              float[] bias, boolean silu, int d, int g0, int g1, int c0, int c1) {
+        int cFull = c0 + (c1 - c0) / L * L;
+        for (int g = g0; g < g1; g += T_BLOCK) {
+            int n = Math.min(T_BLOCK, g1 - g);
+            if (n == T_BLOCK) {
+                // The ring of ring4 unrolled over the 8 tokens inside the channel loop: a call of ring4 per
+                // (block, vector) with an 8-trip loop spent more on the call, the loop's pre/post code and
+                // its setup than on the 32 FMAs (measured: 1.6 → 0.8 ns per 16 outputs with the data in L1).
+                int yp = yOff + g * yStride, xp = xOff + (g - 3) * xStride;
+                for (int c = c0; c < cFull; c += L) {
+                    FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+                    FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+                    FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+                    int xi = xp + c, yi = yp + c;
+                    FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xStride);
+                    FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xStride);
+                    // Same order of operations as token(): bias, then taps 0..3 (see ring4).
+                    FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xStride);
+                    a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(y, yi);
+                    FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xStride);
+                    a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(y, yi + yStride);
+                    FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xStride);
+                    a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(y, yi + 2 * yStride);
+                    FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xStride);
+                    a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(y, yi + 3 * yStride);
+                    FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xStride);
+                    a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(y, yi + 4 * yStride);
+                    FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xStride);
+                    a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(y, yi + 5 * yStride);
+                    FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xStride);
+                    a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(y, yi + 6 * yStride);
+                    FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xStride);
+                    a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(y, yi + 7 * yStride);
+                }
+            } else {
+                for (int c = c0; c < cFull; c += L) {
+                    ring4(y, yOff + g * yStride + c, yStride, x, xOff + (g - 3) * xStride + c, xStride, wT, bias, d, c, n);
+                }
+            }
+            if (cFull < c1) {
+                ringTail(y, yOff + g * yStride + cFull, yStride, x, xOff + (g - 3) * xStride + cFull, xStride, wT, bias, d, 4,
+                        cFull, c1, n);
+            }
+            if (silu) siluRows(y, yOff + g * yStride, yStride, n, c0, c1);
+        }
+    }
+
+    /**
+     * y = silu(y) in place on n rows of channels [c0, c1) (row starts yp + i·yStride), the block just
+     * written by {@link #interior} and still in L1/L2. A pass of its own instead of a SiLU inside the
+     * 8 unrolled tokens: one call site of the exp-based function (8 inlined copies would exhaust C2's
+     * inlining budget, JIT note 2 of docs/elementwise-kernels.md), and the FMA ring stays short. Same bits
+     * as the fused SiLU of the edge tokens (silu of the same float). Loads and stores are masked only for
+     * the partial last vector of a row (masked loads of every vector are slow).
+     */
+    private static void siluRows(float[] y, int yp, int yStride, int n, int c0, int c1) {
+        for (int i = 0; i < n; i++, yp += yStride) {
+            for (int c = c0; c < c1; c += L) {
+                boolean full = c + L <= c1;
+                VectorMask<Float> m = F.indexInRange(c, c1);
+                FloatVector v = VectorMath.silu(full ? FloatVector.fromArray(F, y, yp + c) : FloatVector.fromArray(F, y, yp + c, m));
+                if (full) v.intoArray(y, yp + c);
+                else v.intoArray(y, yp + c, m);
+            }
+        }
     }
 
     /** w = 4 (every released checkpoint): n tokens of one channel vector; xp = first tap row of the first token. */
     private static void ring4(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT, float[] bias,
-                              boolean silu, int d, int c, int n) {
+                              int d, int c, int n) {
         FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
         FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
@@ -138,9 +220,7 @@ public final class CausalConv1dSimd {
             // Same order of operations as token() (bias, then taps 0..3), so that a sequence gives the same
             // bits whether a token is an edge or an interior one (chunked == whole, tested). The chain is
             // 4 FMAs long, but tokens are independent, so out-of-order execution overlaps them.
-            FloatVector acc = x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))));
-            if (silu) acc = VectorMath.silu(acc);
-            acc.intoArray(y, yp);
+            x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv)))).intoArray(y, yp);
             x0 = x1;
             x1 = x2;
             x2 = x3;
@@ -149,21 +229,20 @@ public final class CausalConv1dSimd {
 
     /** Any width: n tokens of one channel vector; the w taps are reloaded per token (they are in L1). */
     private static void ringAny(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
-                                float[] bias, boolean silu, int d, int w, int c, int n) {
+                                float[] bias, int d, int w, int c, int n) {
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
         for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
             FloatVector acc = bv;
             for (int j = 0; j < w; j++) {
                 acc = FloatVector.fromArray(F, x, xp + j * xStride).fma(FloatVector.fromArray(F, wT, j * d + c), acc);
             }
-            if (silu) acc = VectorMath.silu(acc);
             acc.intoArray(y, yp);
         }
     }
 
     /** The last, partial channel vector [c, c1) of n interior tokens, masked. */
     private static void ringTail(float[] y, int yp, int yStride, float[] x, int xp, int xStride, float[] wT,
-                                 float[] bias, boolean silu, int d, int w, int c, int c1, int n) {
+                                 float[] bias, int d, int w, int c, int c1, int n) {
         VectorMask<Float> m = F.indexInRange(c, c1);
         FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c, m);
         for (int i = 0; i < n; i++, xp += xStride, yp += yStride) {
@@ -171,7 +250,6 @@ public final class CausalConv1dSimd {
             for (int j = 0; j < w; j++) {
                 acc = FloatVector.fromArray(F, x, xp + j * xStride, m).fma(FloatVector.fromArray(F, wT, j * d + c, m), acc);
             }
-            if (silu) acc = VectorMath.silu(acc);
             acc.intoArray(y, yp, m);
         }
     }
@@ -215,6 +293,56 @@ public final class CausalConv1dSimd {
         }
     }
 
+    /*
+     * Index tables of step4's transpose (L lanes, H = L/2): the weights of L channels, (L, 4) row-major,
+     * are 4 vectors; channels [0, H) are in the first two. TAPS01[k] picks tap 0 (lanes < H) and tap 1
+     * (lanes ≥ H) of channel k mod H out of a pair of vectors, TAPS23 taps 2 and 3; LOW and HIGH then
+     * join the halves of two such results (channels [0, H) and [H, L)).
+     */
+    private static final float[] TAPS01 = new float[L], TAPS23 = new float[L], LOW = new float[L], HIGH = new float[L];
+
+    static {
+        int h = L / 2;
+        for (int k = 0; k < L; k++) {
+            TAPS01[k] = k < h ? 4 * k : 4 * (k - h) + 1;
+            TAPS23[k] = TAPS01[k] + 2;
+            LOW[k] = k < h ? k : L + k - h;
+            HIGH[k] = k < h ? h + k : L + k;
+        }
+    }
+
+    /**
+     * One step of w = 4 for channels [c, c + L): the 4 weight taps of L channels are 4 contiguous
+     * vectors of the (d, 4) weights, transposed to one vector per tap by 8 two-vector permutes
+     * ({@code selectFrom(v1, v2)}, vpermt2ps on AVX-512) instead of 4 gathers of L lanes each; the
+     * gathers were the step's main cost. Same FMA order as the general loop, so the same bits.
+     */
+    private static void step4(float[] y, int yp, float[] state, int sp, float[] x, int xp, float[] weight,
+                              float[] bias, boolean silu, int d, int c) {
+        int wp = 4 * c;
+        FloatVector v0 = FloatVector.fromArray(F, weight, wp), v1 = FloatVector.fromArray(F, weight, wp + L);
+        FloatVector v2 = FloatVector.fromArray(F, weight, wp + 2 * L), v3 = FloatVector.fromArray(F, weight, wp + 3 * L);
+        FloatVector i01 = FloatVector.fromArray(F, TAPS01, 0), i23 = FloatVector.fromArray(F, TAPS23, 0);
+        FloatVector lo = FloatVector.fromArray(F, LOW, 0), hi = FloatVector.fromArray(F, HIGH, 0);
+        FloatVector a01 = i01.selectFrom(v0, v1), a23 = i23.selectFrom(v0, v1);   // channels [0, L/2)
+        FloatVector b01 = i01.selectFrom(v2, v3), b23 = i23.selectFrom(v2, v3);   // channels [L/2, L)
+        FloatVector t0 = lo.selectFrom(a01, b01), t1 = hi.selectFrom(a01, b01);
+        FloatVector t2 = lo.selectFrom(a23, b23), t3 = hi.selectFrom(a23, b23);
+        FloatVector xv = FloatVector.fromArray(F, x, xp);
+        FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
+        FloatVector s0 = FloatVector.fromArray(F, state, sp), s1 = FloatVector.fromArray(F, state, sp + d);
+        FloatVector s2 = FloatVector.fromArray(F, state, sp + 2 * d);
+        acc = s0.fma(t0, acc);
+        acc = s1.fma(t1, acc);
+        acc = s2.fma(t2, acc);
+        acc = xv.fma(t3, acc);
+        s1.intoArray(state, sp);                                            // roll: slot k ← slot k + 1
+        s2.intoArray(state, sp + d);
+        xv.intoArray(state, sp + 2 * d);
+        if (silu) acc = VectorMath.silu(acc);
+        acc.intoArray(y, yp);
+    }
+
     /**
      * One decoding step; arguments as {@link CausalConv1d#step}. Each state element is loaded
      * once, used, and stored one slot lower (the roll is fused into the dot product). The weight
@@ -228,6 +356,9 @@ public final class CausalConv1dSimd {
         for (int bi = 0; bi < b; bi++) {
             int s0 = stateOff + bi * (w - 1) * d, xRow = xOff + bi * xStride, yRow = yOff + bi * yStride;
             int c = 0;
+            if (w == 4) {
+                for (; c + L <= d; c += L) step4(y, yRow + c, state, s0 + c, x, xRow + c, weight, bias, silu, d, c);
+            }
             for (; c + L <= d; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xRow + c);
                 FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
