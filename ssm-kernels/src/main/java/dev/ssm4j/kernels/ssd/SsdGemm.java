@@ -58,7 +58,11 @@ final class SsdGemm {
                    int rows, int w, int k0, int k1, float[] sc, int scOff) {
         int r = 0;
         if (WIDE && w % (4 * L) == 0) {
-            for (; r + 6 <= rows; r += 6) {
+            // 6-row tiles, but a remainder of 2 or 3 rows is taken as 8 or 9 = 4 + 4 (+ 1): two 4-row
+            // tiles beat one 6-row tile and two or three 1-row kernels, which are load-bound
+            // (e.g. n = 128 = 20·6 + 2·4 rows in the chunk state)
+            int rem = rows % 6, sixEnd = rows - rem - ((rem == 2 || rem == 3) && rows >= 6 ? 6 : 0);
+            for (; r < sixEnd; r += 6) {
                 for (int c = 0; c < w; c += 4 * L) {
                     k6x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
                             a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1, sc, scOff + r);
