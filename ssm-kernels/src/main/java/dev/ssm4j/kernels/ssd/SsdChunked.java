@@ -14,8 +14,8 @@ import jdk.incubator.vector.FloatVector;
  * chunk, done by the register-tiled {@link SsdGemm}:
  * <pre>
  *   CB  (Q, Q)  = C · Bᵀ                          once per (chunk, group), shared by its heads
- *   M   (Q, Q)  = CB ∘ exp(segsum) ∘ Δ_j          lower triangle, per head (elementwise)
- *   Y   (Q, p)  = exp(cum) ∘ (C · Sᵀ_{c−1}) + M · X        state → output, then the diagonal block
+ *   M   (Q, Q)  = CB ∘ exp(segsum) ∘ Δ_j + D·I    lower triangle, per head (elementwise); the skip on the diagonal
+ *   Y   (Q, p)  = exp(cum) ∘ (C · Sᵀ_{c−1}) + M · X        state → output (rows scaled as stored), then the diagonal block
  *   Sᵀ_c (n, p) = exp(cum_last) · Sᵀ_{c−1} + Bᵀ · (w ∘ X)   chunk state and state passing at once
  * </pre>
  * Chunks are processed in order with each head's state kept in the task's workspace, so the
