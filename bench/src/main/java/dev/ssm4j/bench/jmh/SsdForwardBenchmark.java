@@ -93,22 +93,32 @@ public class SsdForwardBenchmark {
 
     /**
      * Repeats {@code call} (a small problem) until the JIT is done with it: in rounds of 0.5 s,
-     * until a round's fastest call is within 5 % of the previous round's (and at least 3 s, at
-     * most 30 s). Until C2 has compiled them, Vector API loops run interpreted thousands of times
-     * slower (and C1-compiled still several times slower) — one full-size chunked forward then
-     * takes seconds, longer than the whole warm-up of ./ssm bench. Not timed by JMH.
+     * until a round's fastest call is within 5 % of the previous round's and the JIT compilers
+     * spent less than 5 % of the round compiling (and at least 3 s, at most 30 s). Until C2 has
+     * compiled them, Vector API loops run interpreted thousands of times slower (and C1-compiled,
+     * with every vector boxed, still several times slower) — one full-size chunked forward then
+     * takes seconds, longer than the whole warm-up of ./ssm bench. The compile-time condition
+     * matters on a loaded machine: with C2's queue long, the tiered policy raises its thresholds
+     * and a hot kernel can stay in C1 code for seconds, a plateau in which consecutive rounds are
+     * equally fast (seen: the chunked forward at l = 256 reported 4× slow, 24 MB allocated per call).
+     * Not timed by JMH.
      */
     static void warmUp(Runnable call) {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTime = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime(), previous = Long.MAX_VALUE;
         while (true) {
-            long roundEnd = System.nanoTime() + 500_000_000L, best = Long.MAX_VALUE;
+            long roundStart = System.nanoTime(), roundEnd = roundStart + 500_000_000L, best = Long.MAX_VALUE;
+            long compiled0 = jitTime ? jit.getTotalCompilationTime() : 0;
             do {
                 long t0 = System.nanoTime();
                 call.run();
                 best = Math.min(best, System.nanoTime() - t0);
             } while (System.nanoTime() < roundEnd);
-            long elapsed = System.nanoTime() - start;
-            if ((elapsed > 3_000_000_000L && best >= previous * 0.95) || elapsed > 30_000_000_000L) return;
+            long now = System.nanoTime(), elapsed = now - start;
+            long compilingMs = jitTime ? jit.getTotalCompilationTime() - compiled0 : 0;
+            boolean jitQuiet = compilingMs * 1_000_000L < (now - roundStart) / 20;
+            if ((elapsed > 3_000_000_000L && best >= previous * 0.95 && jitQuiet) || elapsed > 30_000_000_000L) return;
             previous = Math.min(previous, best);
         }
     }

@@ -14,8 +14,8 @@ import jdk.incubator.vector.FloatVector;
  * chunk, done by the register-tiled {@link SsdGemm}:
  * <pre>
  *   CB  (Q, Q)  = C · Bᵀ                          once per (chunk, group), shared by its heads
- *   M   (Q, Q)  = CB ∘ exp(segsum) ∘ Δ_j          lower triangle, per head (elementwise)
- *   Y   (Q, p)  = exp(cum) ∘ (C · Sᵀ_{c−1}) + M · X        state → output, then the diagonal block
+ *   M   (Q, Q)  = CB ∘ exp(segsum) ∘ Δ_j + D·I    lower triangle, per head (elementwise); the skip on the diagonal
+ *   Y   (Q, p)  = exp(cum) ∘ (C · Sᵀ_{c−1}) + M · X        state → output (rows scaled as stored), then the diagonal block
  *   Sᵀ_c (n, p) = exp(cum_last) · Sᵀ_{c−1} + Bᵀ · (w ∘ X)   chunk state and state passing at once
  * </pre>
  * Chunks are processed in order with each head's state kept in the task's workspace, so the
@@ -102,22 +102,25 @@ final class SsdChunked {
                     SsdChunkOps.decays(dtA, len, decay);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
                     int xo = (hh - hA) * pp; // this head's columns of xall and yall
-                    // Y = exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks), C read in place
-                    //   + D·X                   (skip)
-                    //   + M · X                 (the diagonal block), by causal blocks of CAUSAL_ROWS
-                    // The row scaling exp(cum_i) is applied to the (Q, p) product rather than to C (Q, n):
-                    // half the elements, in L1, and fused with the skip and with w ∘ X for the state below
+                    // Y = exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks), C read in place,
+                    //                           the rows scaled by exp(cum_i) as the product stores them
+                    //   + M · X                 (the diagonal block, with the skip D on M's diagonal), by causal
+                    //                           blocks of CAUSAL_ROWS; it initialises Y when the state is zero
                     boolean fromState = !zero[hh - hA];
-                    if (fromState) SsdGemm.mm(yall, xo, rs, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, states, so, pp, len, pp, 0, n);
-                    if (needState) SsdChunkOps.stateWeights(row, delta, len, w);
-                    rowPass(xall, yall, xo, rs, fromState ? ecum : null, dSkip, needState ? w : null, xw, len, pp);
+                    if (dSkip != 0f) for (int i = 0; i < len; i++) m[i * qp + i] += dSkip;
+                    if (fromState) {
+                        SsdGemm.mm(yall, xo, rs, 0f, null, 0, 0, q.cm, cAt, q.cS, 1, states, so, pp, len, pp, 0, n, ecum, 0);
+                    }
+                    float beta = fromState ? 1f : 0f;
                     for (int r0 = 0; r0 < len; r0 += CAUSAL_ROWS) {
                         int rows = Math.min(CAUSAL_ROWS, len - r0);
-                        SsdGemm.mm(yall, xo + r0 * rs, rs, 1f, yall, xo + r0 * rs, rs, m, r0 * qp, qp, 1, xall, xo, rs,
+                        SsdGemm.mm(yall, xo + r0 * rs, rs, beta, yall, xo + r0 * rs, rs, m, r0 * qp, qp, 1, xall, xo, rs,
                                 rows, pp, 0, r0 + rows);
                     }
                     if (needState) {
-                        // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j  (w ∘ X made by rowPass)
+                        // Sᵀ = exp(cum_last)·Sᵀ + Bᵀ · (w ∘ X),  w_j = L[len−1][j]·Δ_j
+                        SsdChunkOps.stateWeights(row, delta, len, w);
+                        scaleRows(xall, xo, rs, w, len, pp, xw);
                         float keep = zero[hh - hA] ? 0f : (float) Math.exp(total);
                         SsdGemm.mm(states, so, pp, keep, states, so, pp, bt, 0, qp, 1, xw, 0, pp,
                                 n, pp, 0, len);
@@ -141,28 +144,6 @@ final class SsdChunked {
             FloatVector wj = FloatVector.broadcast(SsdChunkOps.F, w[j]);
             for (int v = 0; v < pp; v += L) {
                 FloatVector.fromArray(SsdChunkOps.F, src, so + j * ss + v).mul(wj).intoArray(dst, j * pp + v);
-            }
-        }
-    }
-
-    /**
-     * One pass over the chunk's rows i &lt; len of one head (pp floats at so + i·rs in x and y):
-     * y_i = e_i·y_i + D·x_i (y_i = D·x_i when e is null: no state term), and, when w is non-null,
-     * xw_i = w_i·x_i (dense (len, pp)).
-     */
-    static void rowPass(float[] x, float[] y, int so, int rs, float[] e, float dSkip, float[] w, float[] xw, int len,
-                        int pp) {
-        FloatVector dv = FloatVector.broadcast(SsdChunkOps.F, dSkip);
-        for (int i = 0; i < len; i++) {
-            int o = so + i * rs;
-            FloatVector ev = FloatVector.broadcast(SsdChunkOps.F, e == null ? 0f : e[i]);
-            FloatVector wv = FloatVector.broadcast(SsdChunkOps.F, w == null ? 0f : w[i]);
-            for (int v = 0; v < pp; v += L) {
-                FloatVector xv = FloatVector.fromArray(SsdChunkOps.F, x, o + v);
-                FloatVector yv = xv.mul(dv);
-                if (e != null) yv = FloatVector.fromArray(SsdChunkOps.F, y, o + v).fma(ev, yv);
-                yv.intoArray(y, o + v);
-                if (w != null) xv.mul(wv).intoArray(xw, i * pp + v);
             }
         }
     }

@@ -44,12 +44,28 @@ final class SsdGemm {
                    float[] a, int aOff, int aRs, int aKs,
                    float[] bm, int bOff, int bRs,
                    int rows, int w, int k0, int k1) {
+        mm(out, oOff, oRs, beta, in, iOff, iRs, a, aOff, aRs, aKs, bm, bOff, bRs, rows, w, k0, k1, null, 0);
+    }
+
+    /**
+     * {@link #mm} with the rows of the result scaled before they are stored: out row r =
+     * sc[scOff + r] · (β·in row r + Σ_k a(r, k)·bm row k) — a row scaling fused into the
+     * product's last step instead of a pass of its own ({@code sc} null: no scaling).
+     */
+    static void mm(float[] out, int oOff, int oRs, float beta, float[] in, int iOff, int iRs,
+                   float[] a, int aOff, int aRs, int aKs,
+                   float[] bm, int bOff, int bRs,
+                   int rows, int w, int k0, int k1, float[] sc, int scOff) {
         int r = 0;
         if (WIDE && w % (4 * L) == 0) {
-            for (; r + 6 <= rows; r += 6) {
+            // 6-row tiles, but a remainder of 2 or 3 rows is taken as 8 or 9 = 4 + 4 (+ 1): two 4-row
+            // tiles beat one 6-row tile and two or three 1-row kernels, which are load-bound
+            // (e.g. n = 128 = 20·6 + 2·4 rows in the chunk state)
+            int rem = rows % 6, sixEnd = rows - rem - ((rem == 2 || rem == 3) && rows >= 6 ? 6 : 0);
+            for (; r < sixEnd; r += 6) {
                 for (int c = 0; c < w; c += 4 * L) {
                     k6x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
-                            a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1);
+                            a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1, sc, scOff + r);
                 }
             }
         }
@@ -57,28 +73,28 @@ final class SsdGemm {
             int c = 0;
             for (; c + 4 * L <= w; c += 4 * L) {
                 k4x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
-                        a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1);
+                        a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1, sc, scOff + r);
             }
             for (; c < w; c += L) {
                 k4x1(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
-                        a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1);
+                        a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1, sc, scOff + r);
             }
         }
         for (; r < rows; r++) {
             int c = 0;
             for (; c + 4 * L <= w; c += 4 * L) {
                 k1x4(out, oOff + r * oRs + c, beta, in, iOff + r * iRs + c, a, aOff + r * aRs, aKs, bm, bOff + c, bRs,
-                        k0, k1);
+                        k0, k1, sc, scOff + r);
             }
             for (; c < w; c += L) {
                 k1x1(out, oOff + r * oRs + c, beta, in, iOff + r * iRs + c, a, aOff + r * aRs, aKs, bm, bOff + c, bRs,
-                        k0, k1);
+                        k0, k1, sc, scOff + r);
             }
         }
     }
 
     private static void k6x4(float[] out, int o, int oRs, float beta, float[] in, int io, int iRs,
-                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1, float[] sc, int sco) {
         FloatVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;
         if (beta == 0f) {
             FloatVector z = FloatVector.zero(F);
@@ -153,6 +169,38 @@ final class SsdGemm {
             s52 = v.fma(b2v, s52);
             s53 = v.fma(b3v, s53);
         }
+        if (sc != null) {
+            FloatVector f0 = FloatVector.broadcast(F, sc[sco + 0]);
+            s00 = s00.mul(f0);
+            s01 = s01.mul(f0);
+            s02 = s02.mul(f0);
+            s03 = s03.mul(f0);
+            FloatVector f1 = FloatVector.broadcast(F, sc[sco + 1]);
+            s10 = s10.mul(f1);
+            s11 = s11.mul(f1);
+            s12 = s12.mul(f1);
+            s13 = s13.mul(f1);
+            FloatVector f2 = FloatVector.broadcast(F, sc[sco + 2]);
+            s20 = s20.mul(f2);
+            s21 = s21.mul(f2);
+            s22 = s22.mul(f2);
+            s23 = s23.mul(f2);
+            FloatVector f3 = FloatVector.broadcast(F, sc[sco + 3]);
+            s30 = s30.mul(f3);
+            s31 = s31.mul(f3);
+            s32 = s32.mul(f3);
+            s33 = s33.mul(f3);
+            FloatVector f4 = FloatVector.broadcast(F, sc[sco + 4]);
+            s40 = s40.mul(f4);
+            s41 = s41.mul(f4);
+            s42 = s42.mul(f4);
+            s43 = s43.mul(f4);
+            FloatVector f5 = FloatVector.broadcast(F, sc[sco + 5]);
+            s50 = s50.mul(f5);
+            s51 = s51.mul(f5);
+            s52 = s52.mul(f5);
+            s53 = s53.mul(f5);
+        }
         s00.intoArray(out, o);
         s01.intoArray(out, o + L);
         s02.intoArray(out, o + 2 * L);
@@ -180,7 +228,7 @@ final class SsdGemm {
     }
 
     private static void k4x4(float[] out, int o, int oRs, float beta, float[] in, int io, int iRs,
-                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1, float[] sc, int sco) {
         FloatVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33;
         if (beta == 0f) {
             FloatVector z = FloatVector.zero(F);
@@ -235,6 +283,28 @@ final class SsdGemm {
             s32 = v.fma(b2v, s32);
             s33 = v.fma(b3v, s33);
         }
+        if (sc != null) {
+            FloatVector f0 = FloatVector.broadcast(F, sc[sco + 0]);
+            s00 = s00.mul(f0);
+            s01 = s01.mul(f0);
+            s02 = s02.mul(f0);
+            s03 = s03.mul(f0);
+            FloatVector f1 = FloatVector.broadcast(F, sc[sco + 1]);
+            s10 = s10.mul(f1);
+            s11 = s11.mul(f1);
+            s12 = s12.mul(f1);
+            s13 = s13.mul(f1);
+            FloatVector f2 = FloatVector.broadcast(F, sc[sco + 2]);
+            s20 = s20.mul(f2);
+            s21 = s21.mul(f2);
+            s22 = s22.mul(f2);
+            s23 = s23.mul(f2);
+            FloatVector f3 = FloatVector.broadcast(F, sc[sco + 3]);
+            s30 = s30.mul(f3);
+            s31 = s31.mul(f3);
+            s32 = s32.mul(f3);
+            s33 = s33.mul(f3);
+        }
         int o1 = o + oRs, o2 = o1 + oRs, o3 = o2 + oRs;
         s00.intoArray(out, o);
         s01.intoArray(out, o + L);
@@ -255,7 +325,7 @@ final class SsdGemm {
     }
 
     private static void k4x1(float[] out, int o, int oRs, float beta, float[] in, int io, int iRs,
-                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+                             float[] a, int a0, int aRs, int aKs, float[] bm, int b0, int bRs, int k0, int k1, float[] sc, int sco) {
         FloatVector s0, s1, s2, s3;
         if (beta == 0f) {
             s0 = s1 = s2 = s3 = FloatVector.zero(F);
@@ -275,6 +345,16 @@ final class SsdGemm {
             s2 = FloatVector.broadcast(F, a[a2 + ak]).fma(bv, s2);
             s3 = FloatVector.broadcast(F, a[a3 + ak]).fma(bv, s3);
         }
+        if (sc != null) {
+            FloatVector f0 = FloatVector.broadcast(F, sc[sco + 0]);
+            s0 = s0.mul(f0);
+            FloatVector f1 = FloatVector.broadcast(F, sc[sco + 1]);
+            s1 = s1.mul(f1);
+            FloatVector f2 = FloatVector.broadcast(F, sc[sco + 2]);
+            s2 = s2.mul(f2);
+            FloatVector f3 = FloatVector.broadcast(F, sc[sco + 3]);
+            s3 = s3.mul(f3);
+        }
         s0.intoArray(out, o);
         s1.intoArray(out, o + oRs);
         s2.intoArray(out, o + 2 * oRs);
@@ -282,7 +362,7 @@ final class SsdGemm {
     }
 
     private static void k1x4(float[] out, int o, float beta, float[] in, int io,
-                             float[] a, int a0, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+                             float[] a, int a0, int aKs, float[] bm, int b0, int bRs, int k0, int k1, float[] sc, int sco) {
         FloatVector s0, s1, s2, s3;
         if (beta == 0f) {
             s0 = s1 = s2 = s3 = FloatVector.zero(F);
@@ -301,6 +381,13 @@ final class SsdGemm {
             s2 = v.fma(FloatVector.fromArray(F, bm, bo + 2 * L), s2);
             s3 = v.fma(FloatVector.fromArray(F, bm, bo + 3 * L), s3);
         }
+        if (sc != null) {
+            FloatVector f0 = FloatVector.broadcast(F, sc[sco]);
+            s0 = s0.mul(f0);
+            s1 = s1.mul(f0);
+            s2 = s2.mul(f0);
+            s3 = s3.mul(f0);
+        }
         s0.intoArray(out, o);
         s1.intoArray(out, o + L);
         s2.intoArray(out, o + 2 * L);
@@ -308,7 +395,7 @@ final class SsdGemm {
     }
 
     private static void k1x1(float[] out, int o, float beta, float[] in, int io,
-                             float[] a, int a0, int aKs, float[] bm, int b0, int bRs, int k0, int k1) {
+                             float[] a, int a0, int aKs, float[] bm, int b0, int bRs, int k0, int k1, float[] sc, int sco) {
         FloatVector s0 = beta == 0f ? FloatVector.zero(F) : FloatVector.fromArray(F, in, io).mul(beta);
         FloatVector s1 = FloatVector.zero(F); // two chains hide the FMA latency
         int k = k0;
@@ -317,6 +404,8 @@ final class SsdGemm {
             s1 = FloatVector.broadcast(F, a[a0 + (k + 1) * aKs]).fma(FloatVector.fromArray(F, bm, b0 + (k + 1) * bRs), s1);
         }
         if (k < k1) s0 = FloatVector.broadcast(F, a[a0 + k * aKs]).fma(FloatVector.fromArray(F, bm, b0 + k * bRs), s0);
-        s0.add(s1).intoArray(out, o);
+        s0 = s0.add(s1);
+        if (sc != null) s0 = s0.mul(sc[sco]);
+        s0.intoArray(out, o);
     }
 }

@@ -18,9 +18,12 @@ class SsdBuildingBlocksTest {
         for (int[] sh : shapes) {
             int rows = sh[0], w = sh[1] * L, k = sh[2];
             for (float beta : new float[] {0f, 1f, 0.5f}) {
-                for (int trans = 0; trans < 2; trans++) {
+                for (int trans = 0; trans < 4; trans++) {
+                    // trans 2, 3: the same with the rows scaled as they are stored (sc, from offset 3)
+                    boolean scaled = trans >= 2;
+                    float[] sc = TestArrays.normal(rng, 3 + rows, 1.0);
                     // a as row-major (rows, k) with padding, or column-major (k, rows)
-                    int aRs = trans == 0 ? k + 3 : 1, aKs = trans == 0 ? 1 : rows + 2;
+                    int aRs = trans % 2 == 0 ? k + 3 : 1, aKs = trans % 2 == 0 ? 1 : rows + 2;
                     float[] a = TestArrays.normal(rng, rows * (k + 3) + (k + 1) * (rows + 2) + 8, 1.0);
                     float[] bm = TestArrays.normal(rng, 5 + k * (w + L) + w, 1.0);
                     float[] in = TestArrays.normal(rng, 2 + rows * (w + 2 * L), 1.0);
@@ -30,10 +33,14 @@ class SsdBuildingBlocksTest {
                         for (int c = 0; c < w; c++) {
                             double s = beta == 0f ? 0 : beta * in[2 + r * (w + 2 * L) + c];
                             for (int kk = 0; kk < k; kk++) s += (double) a[4 + r * aRs + kk * aKs] * bm[5 + kk * (w + L) + c];
-                            expected[1 + r * (w + L) + c] = (float) s;
+                            expected[1 + r * (w + L) + c] = (float) (scaled ? s * sc[3 + r] : s);
                         }
                     }
-                    SsdGemm.mm(out, 1, w + L, beta, in, 2, w + 2 * L, a, 4, aRs, aKs, bm, 5, w + L, rows, w, 0, k);
+                    if (scaled) {
+                        SsdGemm.mm(out, 1, w + L, beta, in, 2, w + 2 * L, a, 4, aRs, aKs, bm, 5, w + L, rows, w, 0, k, sc, 3);
+                    } else {
+                        SsdGemm.mm(out, 1, w + L, beta, in, 2, w + 2 * L, a, 4, aRs, aKs, bm, 5, w + L, rows, w, 0, k);
+                    }
                     TestArrays.assertClose("mm " + java.util.Arrays.toString(sh) + " beta " + beta + " trans " + trans,
                             expected, out, 1e-4, 1e-4);
                 }
@@ -59,7 +66,8 @@ class SsdBuildingBlocksTest {
     @Test
     void decayMatrixMatchesTheScalarRunningProduct() {
         SplittableRandom rng = new SplittableRandom(5);
-        for (int len : new int[] {1, 2, 7, L, L + 1, 37, 64}) {
+        // up to 4 vectors the running row is kept in registers, longer rows take the general loop
+        for (int len : new int[] {1, 2, 7, L, L + 1, 37, 64, 4 * L - 1, 4 * L, 4 * L + 1, 5 * L + 3}) {
             for (double rate : new double[] {0.05, 3.0}) {
                 int lp = SsdChunkOps.roundUp(len), ld = lp + L;
                 float[] cb = TestArrays.normal(rng, len * ld, 1.0), delta = new float[lp], decay = new float[lp];
