@@ -100,6 +100,9 @@ public final class DemoCommand implements Command {
         int sequences = a.integer("sequences", 0);
         double dtMin = a.number("dt-min", 1e-3), dtMax = a.number("dt-max", 0.1), aScale = a.number("a-scale", 1);
         int valLen = a.integer("val-length", 1 << 14), valSeqs = a.integer("val-sequences", 8);
+        double dtPenalty = a.number("dt-penalty", 0), dtFloor = a.number("dt-penalty-floor", 1e-9);
+        double finalLr = a.number("final-lr", 1e-3);
+        String from = a.string("from", null);
         boolean json = a.flag("json");
         a.finish();
         if (steps < 1 || finalSteps < 0 || finalBatch < 1 || threads < 1 || maxLen < 64 || sequences < 0 || valLen < 0
@@ -131,34 +134,44 @@ public final class DemoCommand implements Command {
                 .evalEvery(50).stopAtAccuracy(1.0).progress(say);
         c1.weightDecay = 0;      // the paper: Adam, no weight decay
         c1.evalBatches = 4;
-        Trainer.Summary s1 = new Trainer(c1).run();
-        if (say) {
-            System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
-                    s1.seconds(), 100 * s1.evalAccuracy());
-            System.out.println("Stage 2/" + stages + ": length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
-                    + steps + " steps)");
+        Path stage2Model = from != null ? Path.of(from) : out.resolve("stage2/model");
+        TrainModel model;
+        if (from == null) {
+            Trainer.Summary s1 = new Trainer(c1).run();
+            if (say) {
+                System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
+                        s1.seconds(), 100 * s1.evalAccuracy());
+                System.out.println("Stage 2/" + stages + ": length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
+                        + steps + " steps)");
+            }
+            TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
+                    .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(1).seed(seed + 1).out(out.resolve("stage2"))
+                    .evalEvery(25).stopAtAccuracy(1.0).progress(say);
+            c2.weightDecay = 0;
+            c2.evalBatches = 8;
+            Trainer t2 = new Trainer(c2);
+            Trainer.Summary s2 = t2.run();
+            if (say) {
+                System.out.printf(Locale.ROOT, "  stage 2: %d steps, %.0f s (%.0f tokens/s), held-out accuracy at 256: %.1f%%%n",
+                        s2.steps(), s2.seconds(), s2.tokensPerSecond(), 100 * s2.evalAccuracy());
+            }
+            model = t2.model();
+        } else {
+            if (finalSteps == 0) throw new UsageException("--from needs a stage 3 (--final-steps N)");
+            model = TrainModel.load(stage2Model);
+            if (say) System.out.println("  stages 1-2 skipped: starting stage 3 from " + stage2Model);
         }
-        TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
-                .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(1).seed(seed + 1).out(out.resolve("stage2"))
-                .evalEvery(25).stopAtAccuracy(1.0).progress(say);
-        c2.weightDecay = 0;
-        c2.evalBatches = 8;
-        Trainer t2 = new Trainer(c2);
-        Trainer.Summary s2 = t2.run();
-        if (say) {
-            System.out.printf(Locale.ROOT, "  stage 2: %d steps, %.0f s (%.0f tokens/s), held-out accuracy at 256: %.1f%%%n",
-                    s2.steps(), s2.seconds(), s2.tokensPerSecond(), 100 * s2.evalAccuracy());
-        }
-        TrainModel model = t2.model();
         if (finalSteps > 0) {
             if (say) {
-                System.out.printf(Locale.ROOT, "Stage 3/3: length 256, batch %d, lr 1e-3 cosine to 0, %d steps%s%n",
-                        finalBatch, finalSteps, valLen > 0 ? String.format(Locale.ROOT,
+                System.out.printf(Locale.ROOT, "Stage 3/3: length 256, batch %d, lr %.0e cosine to 0, %d steps%s%s%n",
+                        finalBatch, finalLr, finalSteps, dtPenalty > 0 ? String.format(Locale.ROOT,
+                                ", Δ penalty %.3g (floor %.0e)", dtPenalty, dtFloor) : "", valLen > 0 ? String.format(Locale.ROOT,
                                 "; keeps the best model on %d sequences of length %,d", valSeqs, valLen) : "");
             }
             TrainConfig c3 = new TrainConfig().task("induction_heads").taskParam("vocab", 16)
-                    .init(out.resolve("stage2/model")).steps(finalSteps).batch(finalBatch).seq(256).lr(1e-3)
-                    .schedule("cosine").warmup(20).threads(1).seed(seed + 2).out(out).evalEvery(50).progress(say);
+                    .init(stage2Model).steps(finalSteps).batch(finalBatch).seq(256).lr(finalLr)
+                    .schedule("cosine").warmup(20).threads(1).seed(seed + 2).out(out).evalEvery(50).progress(say)
+                    .dtPenalty(dtPenalty, dtFloor);
             c3.weightDecay = 0;
             c3.evalBatches = 4;
             Trainer t3 = new Trainer(c3);
