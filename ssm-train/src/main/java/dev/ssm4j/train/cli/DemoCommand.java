@@ -91,7 +91,7 @@ public final class DemoCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         long steps = a.longValue("steps", 1500);
-        long finalSteps = a.longValue("final-steps", 0);
+        long finalSteps = a.longValue("final-steps", 600);
         int finalBatch = a.integer("final-batch", 32);
         int threads = a.integer("threads", 2);
         long seed = a.longValue("seed", 0);
@@ -100,7 +100,7 @@ public final class DemoCommand implements Command {
         int sequences = a.integer("sequences", 0);
         double dtMin = a.number("dt-min", 1e-3), dtMax = a.number("dt-max", 0.1), aScale = a.number("a-scale", 1);
         int valLen = a.integer("val-length", 1 << 14), valSeqs = a.integer("val-sequences", 8);
-        double dtPenalty = a.number("dt-penalty", 0), dtFloor = a.number("dt-penalty-floor", 1e-9);
+        double dtPenalty = a.number("dt-penalty", 0.01), dtFloor = a.number("dt-penalty-floor", 1e-9);
         double finalLr = a.number("final-lr", 1e-3);
         String from = a.string("from", null);
         boolean json = a.flag("json");
