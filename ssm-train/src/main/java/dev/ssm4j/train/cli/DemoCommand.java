@@ -207,7 +207,8 @@ public final class DemoCommand implements Command {
             if (say) {
                 System.out.printf(Locale.ROOT, "  stage 3: %d steps, %.0f s, held-out accuracy at 256: %.1f%%%s%n",
                         s3.steps(), s3.seconds(), 100 * s3.evalAccuracy(), sel == null ? "" : String.format(Locale.ROOT,
-                                "; selected step %d (%.1f%% at %,d)", sel.bestStep, 100 * sel.bestAccuracy, valLen));
+                                "; selected step %d (%.1f%% at %,d)%n  checks (step: %% at 256 / at %,d):%s", sel.bestStep,
+                                100 * sel.bestAccuracy, valLen, valLen, sel.history));
             }
         } else {
             model.save(out.resolve("model"));
@@ -253,6 +254,7 @@ public final class DemoCommand implements Command {
         float[] best;
         long bestStep = -1;
         double bestShort = -1, bestAccuracy = -1;
+        final StringBuilder history = new StringBuilder();
 
         Selection(int length, int sequences, long seed, int threads) {
             this.length = length;
@@ -265,8 +267,10 @@ public final class DemoCommand implements Command {
 
         void check(TrainModel m, long step) {
             double shortAcc = Evaluator.evaluate(m.lm(), shortTask, 256, 128, 8, 4096, seed + 1, threads).accuracy();
+            history.append(String.format(Locale.ROOT, " %d:%.1f", step, 100 * shortAcc));
             if (shortAcc < bestShort) return;
             double acc = Evaluator.evaluate(m.lm(), task, length, sequences, 8, 4096, seed, threads).accuracy();
+            history.append(String.format(Locale.ROOT, "/%.1f", 100 * acc));
             if (shortAcc > bestShort || acc >= bestAccuracy) {
                 bestShort = shortAcc;
                 bestAccuracy = acc;
