@@ -35,6 +35,15 @@ public final class DtPenalty {
         return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
     }
 
+    /** ln softplus(z) as {@link #addGradient} computes it (a series in exp(z) below z = −5). */
+    static double lnSoftplus(double z) {
+        if (z < -5) {
+            double e = Math.exp(z);
+            return z + e * (-0.5 + e * (5.0 / 24 - e * (1.0 / 8)));
+        }
+        return Math.log(softplus(z));
+    }
+
     /**
      * Adds the penalty's gradient for one layer's tokens: into {@code ddt} (T, d; stride d) — the
      * gradient of the bias-free dt — and into {@code grads[dtB + c]}. Returns the layer's
@@ -52,13 +61,24 @@ public final class DtPenalty {
             int o = t * d;
             for (int c = 0; c < d; c++) {
                 double z = (double) dt[o + c] + params[dtB + c];
-                double e = Math.exp(-Math.abs(z));
-                double sp = Math.max(z, 0) + Math.log1p(e);
-                double ln = Math.log(sp);
+                if (z <= lnFloor) continue;   // ln softplus(z) < z: below the floor, no push (and no exp)
+                double ln, g;
+                if (z < -5) {
+                    // softplus(z) = e·q with e = exp(z), q = log1p(e)/e = 1 − e/2 + e²/3 − e³/4 + …:
+                    // ln softplus = z + ln q, and σ(z)/softplus(z) = 1/((1 + e)·q) (truncation ≤ e⁴ ≈ 2e-9).
+                    double e = Math.exp(z);
+                    double q = 1 - e * (0.5 - e * (1.0 / 3 - e * 0.25));
+                    ln = z + e * (-0.5 + e * (5.0 / 24 - e * (1.0 / 8)));
+                    g = coef / ((1 + e) * q);
+                } else {
+                    double e = Math.exp(-Math.abs(z));
+                    double sp = Math.max(z, 0) + Math.log1p(e);
+                    ln = Math.log(sp);
+                    double sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+                    g = coef * sig / sp;   // coef · σ(z) / softplus(z)
+                }
                 if (!(ln > lnFloor)) continue;
                 sum += ln - lnFloor;
-                double sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-                double g = coef * sig / sp;   // coef · σ(z) / softplus(z)
                 ddt[o + c] += (float) g;
                 grads[dtB + c] += (float) g;
             }
@@ -76,7 +96,9 @@ public final class DtPenalty {
         for (int t = 0; t < T; t++) {
             if (mask != null && mask[t] == 0) continue;
             for (int c = 0; c < d; c++) {
-                double ln = Math.log(softplus((double) dt[t * d + c] + params[dtB + c]));
+                double z = (double) dt[t * d + c] + params[dtB + c];
+                if (z <= lnFloor) continue;
+                double ln = lnSoftplus(z);
                 if (ln > lnFloor) sum += ln - lnFloor;
             }
         }
