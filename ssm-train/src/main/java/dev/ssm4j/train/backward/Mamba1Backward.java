@@ -34,10 +34,13 @@ final class Mamba1Backward {
      * @param dx     in: dL/d(block output) (T, H); out: dL/d(block input) (T, H) — in place
      * @param dConvFinal  dL/d(final conv state) (b, w−1, d) or null;  dConvInit += dL/d(initial conv state) or null
      * @param dSsmFinal   dL/d(final SSM state) (b, d, n) or null;      dSsmInit  += dL/d(initial SSM state) or null
+     * @param dtPenaltyCoef  0, or the {@link DtPenalty} coefficient λ/(rows·length·d_inner) whose gradient is added
+     * @return this layer's {@link DtPenalty} value (0 when the coefficient is 0)
      */
-    static void backward(ModelSpec s, ActivationStore.Layer rec, ParamIndex.Layer p, float[] params, float[] grads,
-                         Scratch sc, float[] dx, int b, int l, int[] mask, float[] dConvFinal, float[] dConvInit,
-                         float[] dSsmFinal, float[] dSsmInit, java.util.concurrent.ForkJoinPool pool) {
+    static double backward(ModelSpec s, ActivationStore.Layer rec, ParamIndex.Layer p, float[] params, float[] grads,
+                           Scratch sc, float[] dx, int b, int l, int[] mask, float[] dConvFinal, float[] dConvInit,
+                           float[] dSsmFinal, float[] dSsmInit, java.util.concurrent.ForkJoinPool pool,
+                           double dtPenaltyCoef, double dtPenaltyFloor) {
         int T = b * l, H = s.hidden, d = s.dInner, n = s.dState, R = s.dtRank, X = s.xProjDim, P = s.inProjDim;
         int w = s.convWidth;
 
@@ -67,6 +70,9 @@ final class Mamba1Backward {
         if (dSsmInit != null) gr.dh0(dSsmInit, 0);
         SelectiveScan.backward(io, gr, pool);
         for (int k = 0; k < d * n; k++) grads[p.aLog + k] += sc.dA[k] * sc.a[k];
+        // Optional Δ regulariser: its gradient joins dL/d(dt) before dt_proj's backward, and dL/d(Δ bias).
+        double penalty = dtPenaltyCoef > 0 ? DtPenalty.addGradient(rec.dt, params, p.dtB, sc.ddt, grads, T, d, mask,
+                dtPenaltyCoef, dtPenaltyFloor) : 0;
 
         // (4) dt_proj (no bias here: its bias is the scan's Δ bias).
         Matmul.nn(sc.dxdbl, 0, X, sc.ddt, 0, d, params, p.dtW, R, T, R, d, true, pool);
@@ -88,6 +94,7 @@ final class Mamba1Backward {
         // (9, 10) mask, block RMSNorm; the residual gradient is already in dx.
         if (mask != null) maskRows(sc.du, 0, H, H, mask, T);
         normBackward(s, rec, p.norm, params, grads, sc, dx, T, pool);
+        return penalty;
     }
 
     /** Conv + SiLU backward for conv inputs at proj[:, xCol : xCol + convDim]; dL/d inputs into dproj. */

@@ -31,11 +31,34 @@ public final class ModelBackward {
     private final ModelSpec spec;
     private final ParamIndex index;
     private final Scratch sc;
+    private double dtPenaltyCoef, dtPenaltyFloor = 1;
+    private double dtPenaltySum;
 
     public ModelBackward(ModelSpec spec, int maxBatch, int maxLen) {
         this.spec = spec;
         this.index = new ParamIndex(spec);
         this.sc = new Scratch(spec, maxBatch, maxLen);
+    }
+
+    /**
+     * Adds the gradient of the {@link DtPenalty} with coefficient {@code coef} = λ/(rows·length·d_inner)
+     * of the whole batch (0 = off) to every following backward (Mamba-1 only).
+     */
+    public void dtPenalty(double coef, double floor) {
+        DtPenalty.check(coef, floor);
+        if (coef > 0 && spec.kind != ModelSpec.Kind.MAMBA1) {
+            throw new IllegalArgumentException("the Δ penalty is implemented for Mamba-1 models only, this one is "
+                    + spec.kind);
+        }
+        dtPenaltyCoef = coef;
+        dtPenaltyFloor = floor;
+    }
+
+    /** The {@link DtPenalty} value summed over the backwards since the last call; resets it. */
+    public double takeDtPenalty() {
+        double v = dtPenaltySum;
+        dtPenaltySum = 0;
+        return v;
     }
 
     public ModelSpec spec() {
@@ -114,8 +137,8 @@ public final class ModelBackward {
             }
             ActivationStore.Layer rec = store.layer(i);
             if (spec.kind == ModelSpec.Kind.MAMBA1) {
-                Mamba1Backward.backward(spec, rec, index.layer(i), params, grads, sc, dx, b, l, mask, cf, ci, sf, si,
-                        pool);
+                dtPenaltySum += Mamba1Backward.backward(spec, rec, index.layer(i), params, grads, sc, dx, b, l, mask, cf,
+                        ci, sf, si, pool, dtPenaltyCoef, dtPenaltyFloor);
             } else {
                 Mamba2Backward.backward(spec, rec, index.layer(i), params, grads, sc, dx, b, l, mask, cf, ci, sf, si,
                         pool);

@@ -45,9 +45,10 @@ public final class DemoCommand implements Command {
     @Override
     public String usage() {
         return """
-            usage: ./ssm demo [--steps N] [--final-steps N] [--final-batch B] [--threads T] [--seed S]
-                              [--out DIR] [--max-length L] [--sequences N] [--json]
-                              [--dt-min X] [--dt-max X] [--a-scale X] [--val-length L] [--val-sequences N]
+            usage: ./ssm demo [--steps N] [--final-steps N] [--final-batch B] [--final-lr X] [--threads T]
+                              [--seed S] [--out DIR] [--max-length L] [--sequences N] [--json]
+                              [--dt-penalty X] [--dt-penalty-floor X] [--dt-min X] [--dt-max X] [--a-scale X]
+                              [--val-length L] [--val-sequences N] [--from DIR]
 
             The induction-heads extrapolation experiment of Gu & Dao 2023 (§4.1.2, Table 11): a 2-layer
             Mamba (d_model 64, d_state 16, expand 2; vocabulary 16 + trigger) learns to recall the token
@@ -57,12 +58,17 @@ public final class DemoCommand implements Command {
             sequence and the direct route at length 256 sits on the chance plateau for thousands of steps
             on a CPU (docs/results.md): stage 1 at length 64 (batch 32, lr 3e-3) until the held-out
             accuracy is 100%%, stage 2 at length 256 (batch 16, lr 1e-3) until 100%% on 128 held-out
-            sequences of length 256 (Adam without weight decay, as the paper); optionally a stage 3 at
-            length 256 (batch 32, lr 1e-3 with cosine decay to 0) for --final-steps steps. Nothing is
-            trained beyond length 256. Δ starts log-uniform in [--dt-min, --dt-max], Mamba's [1e-3, 0.1]
-            by default; a smaller --dt-min gives channels that can keep the answer over more distractors
-            (the per-step retention is exp(Δ·A)), but in the runs of docs/results.md §1 neither that nor
-            stage 3 extrapolated better than the defaults, which are the best of those runs.
+            sequences of length 256 (Adam without weight decay, as the paper), then stage 3 at length 256
+            (batch 32, lr 1e-3 with cosine decay to 0) for --final-steps steps with a Δ regulariser:
+            --dt-penalty λ adds λ · mean over tokens and channels (per layer) of max(0, ln Δ − ln floor)
+            to the loss, a steady push of every step size Δ towards small values in log space that the
+            task loss resists only where it needs a large Δ (the answer token). The answer is kept over
+            T later tokens with retention exp(A·ΣΔ), so testing at 2^20 tokens needs Δ on the distractors
+            far below what 256-token training asks for; without the penalty (--dt-penalty 0, or
+            --final-steps 0 for the two-stage demo of before) the model falls to 0–60%% beyond 2^14.
+            The penalty is a general training option (./ssm train --dt-penalty), not a property of this
+            task; nothing is trained beyond length 256. Δ starts log-uniform in [--dt-min, --dt-max],
+            Mamba's [1e-3, 0.1] by default.
             With a stage 3, every 50 of its steps (and before it) the model is checked on 128 sequences of length 256
             and a few of --val-length tokens (own seeds, not the test's); the best of these checkpoints
             (at 256 first, then at --val-length; the latest on a tie) is the final model. Training is
@@ -71,12 +77,16 @@ public final class DemoCommand implements Command {
             Table 11 is printed with this run's row.
 
               --steps N          at most N steps in stages 1 and 2 each (default 1500)
-              --final-steps N    stage 3 steps (default 0 = no stage 3; e.g. 600)
-              --final-batch B    stage 3 batch (default 32)
+              --final-steps N    stage 3 steps (default 600; 0 = no stage 3, the demo before the penalty)
+              --final-batch B    stage 3 batch (default 32)       --final-lr X  stage 3 peak lr (default 1e-3)
+              --dt-penalty X     stage 3 Δ penalty weight λ (default 0.01; 0 = off)
+              --dt-penalty-floor X  no push below Δ = X (default 1e-9)
               --dt-min X         smallest initial Δ (default 1e-3)    --dt-max X  largest (default 0.1)
               --a-scale X        initial A = −X·(1 … 16) (default 1, Mamba's S4D-real)
               --val-length L     checkpoint-selection length (default 16384; 0 = keep the last model)
               --val-sequences N  sequences per check (default 8)
+              --from DIR         skip stages 1-2: run stage 3 from this saved model (e.g. an earlier
+                                 run's stage2/model), to compare stage-3 settings
               --threads T        test threads (default 2)         --seed S  seed (default 0)
               --out DIR          run folder (default runs/demo): stage1/, stage2/ (each with its own
                                  metrics.jsonl, plot.png, model/), stage 3's metrics.jsonl and
@@ -91,7 +101,7 @@ public final class DemoCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         long steps = a.longValue("steps", 1500);
-        long finalSteps = a.longValue("final-steps", 0);
+        long finalSteps = a.longValue("final-steps", 600);
         int finalBatch = a.integer("final-batch", 32);
         int threads = a.integer("threads", 2);
         long seed = a.longValue("seed", 0);
@@ -100,6 +110,9 @@ public final class DemoCommand implements Command {
         int sequences = a.integer("sequences", 0);
         double dtMin = a.number("dt-min", 1e-3), dtMax = a.number("dt-max", 0.1), aScale = a.number("a-scale", 1);
         int valLen = a.integer("val-length", 1 << 14), valSeqs = a.integer("val-sequences", 8);
+        double dtPenalty = a.number("dt-penalty", 0.01), dtFloor = a.number("dt-penalty-floor", 1e-9);
+        double finalLr = a.number("final-lr", 1e-3);
+        String from = a.string("from", null);
         boolean json = a.flag("json");
         a.finish();
         if (steps < 1 || finalSteps < 0 || finalBatch < 1 || threads < 1 || maxLen < 64 || sequences < 0 || valLen < 0
@@ -107,6 +120,12 @@ public final class DemoCommand implements Command {
             throw new UsageException("need --steps >= 1, --final-steps >= 0, --final-batch >= 1, --threads >= 1, "
                     + "--max-length >= 64, --sequences >= 0, --val-length >= 0 and --val-sequences >= 1");
         }
+        if (!(dtPenalty >= 0) || !Double.isFinite(dtPenalty) || !(dtFloor > 0) || !Double.isFinite(dtFloor)
+                || !(finalLr > 0) || !Double.isFinite(finalLr)) {
+            throw new UsageException("need --dt-penalty >= 0, --dt-penalty-floor > 0 and --final-lr > 0 (finite), got "
+                    + dtPenalty + ", " + dtFloor + ", " + finalLr);
+        }
+        if (from != null && finalSteps == 0) throw new UsageException("--from needs a stage 3 (--final-steps N)");
         if (valLen > 0 && valLen < 3) throw new UsageException("--val-length must be 0 or >= 3, got " + valLen);
         Init init = Init.defaults().withDt(dtMin, dtMax).withAScale(aScale);   // checks the numbers itself
 
@@ -131,34 +150,43 @@ public final class DemoCommand implements Command {
                 .evalEvery(50).stopAtAccuracy(1.0).progress(say);
         c1.weightDecay = 0;      // the paper: Adam, no weight decay
         c1.evalBatches = 4;
-        Trainer.Summary s1 = new Trainer(c1).run();
-        if (say) {
-            System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
-                    s1.seconds(), 100 * s1.evalAccuracy());
-            System.out.println("Stage 2/" + stages + ": length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
-                    + steps + " steps)");
+        Path stage2Model = from != null ? Path.of(from) : out.resolve("stage2/model");
+        TrainModel model;
+        if (from == null) {
+            Trainer.Summary s1 = new Trainer(c1).run();
+            if (say) {
+                System.out.printf(Locale.ROOT, "  stage 1: %d steps, %.0f s, held-out accuracy at 64: %.1f%%%n", s1.steps(),
+                        s1.seconds(), 100 * s1.evalAccuracy());
+                System.out.println("Stage 2/" + stages + ": length 256, batch 16, lr 1e-3, until 100% on 128 held-out sequences (at most "
+                        + steps + " steps)");
+            }
+            TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
+                    .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(1).seed(seed + 1).out(out.resolve("stage2"))
+                    .evalEvery(25).stopAtAccuracy(1.0).progress(say);
+            c2.weightDecay = 0;
+            c2.evalBatches = 8;
+            Trainer t2 = new Trainer(c2);
+            Trainer.Summary s2 = t2.run();
+            if (say) {
+                System.out.printf(Locale.ROOT, "  stage 2: %d steps, %.0f s (%.0f tokens/s), held-out accuracy at 256: %.1f%%%n",
+                        s2.steps(), s2.seconds(), s2.tokensPerSecond(), 100 * s2.evalAccuracy());
+            }
+            model = t2.model();
+        } else {
+            model = TrainModel.load(stage2Model);
+            if (say) System.out.println("  stages 1-2 skipped: starting stage 3 from " + stage2Model);
         }
-        TrainConfig c2 = new TrainConfig().task("induction_heads").taskParam("vocab", 16).init(out.resolve("stage1/model"))
-                .steps(steps).batch(16).seq(256).lr(1e-3).warmup(20).threads(1).seed(seed + 1).out(out.resolve("stage2"))
-                .evalEvery(25).stopAtAccuracy(1.0).progress(say);
-        c2.weightDecay = 0;
-        c2.evalBatches = 8;
-        Trainer t2 = new Trainer(c2);
-        Trainer.Summary s2 = t2.run();
-        if (say) {
-            System.out.printf(Locale.ROOT, "  stage 2: %d steps, %.0f s (%.0f tokens/s), held-out accuracy at 256: %.1f%%%n",
-                    s2.steps(), s2.seconds(), s2.tokensPerSecond(), 100 * s2.evalAccuracy());
-        }
-        TrainModel model = t2.model();
         if (finalSteps > 0) {
             if (say) {
-                System.out.printf(Locale.ROOT, "Stage 3/3: length 256, batch %d, lr 1e-3 cosine to 0, %d steps%s%n",
-                        finalBatch, finalSteps, valLen > 0 ? String.format(Locale.ROOT,
+                System.out.printf(Locale.ROOT, "Stage 3/3: length 256, batch %d, lr %.0e cosine to 0, %d steps%s%s%n",
+                        finalBatch, finalLr, finalSteps, dtPenalty > 0 ? String.format(Locale.ROOT,
+                                ", Δ penalty %.3g (floor %.0e)", dtPenalty, dtFloor) : "", valLen > 0 ? String.format(Locale.ROOT,
                                 "; keeps the best model on %d sequences of length %,d", valSeqs, valLen) : "");
             }
             TrainConfig c3 = new TrainConfig().task("induction_heads").taskParam("vocab", 16)
-                    .init(out.resolve("stage2/model")).steps(finalSteps).batch(finalBatch).seq(256).lr(1e-3)
-                    .schedule("cosine").warmup(20).threads(1).seed(seed + 2).out(out).evalEvery(50).progress(say);
+                    .init(stage2Model).steps(finalSteps).batch(finalBatch).seq(256).lr(finalLr)
+                    .schedule("cosine").warmup(20).threads(1).seed(seed + 2).out(out).evalEvery(50).progress(say)
+                    .dtPenalty(dtPenalty, dtFloor);
             c3.weightDecay = 0;
             c3.evalBatches = 4;
             Trainer t3 = new Trainer(c3);
@@ -179,7 +207,8 @@ public final class DemoCommand implements Command {
             if (say) {
                 System.out.printf(Locale.ROOT, "  stage 3: %d steps, %.0f s, held-out accuracy at 256: %.1f%%%s%n",
                         s3.steps(), s3.seconds(), 100 * s3.evalAccuracy(), sel == null ? "" : String.format(Locale.ROOT,
-                                "; selected step %d (%.1f%% at %,d)", sel.bestStep, 100 * sel.bestAccuracy, valLen));
+                                "; selected step %d (%.1f%% at %,d)%n  checks (step: %% at 256 / at %,d):%s", sel.bestStep,
+                                100 * sel.bestAccuracy, valLen, valLen, sel.history));
             }
         } else {
             model.save(out.resolve("model"));
@@ -225,6 +254,7 @@ public final class DemoCommand implements Command {
         float[] best;
         long bestStep = -1;
         double bestShort = -1, bestAccuracy = -1;
+        final StringBuilder history = new StringBuilder();
 
         Selection(int length, int sequences, long seed, int threads) {
             this.length = length;
@@ -237,8 +267,10 @@ public final class DemoCommand implements Command {
 
         void check(TrainModel m, long step) {
             double shortAcc = Evaluator.evaluate(m.lm(), shortTask, 256, 128, 8, 4096, seed + 1, threads).accuracy();
+            history.append(String.format(Locale.ROOT, " %d:%.1f", step, 100 * shortAcc));
             if (shortAcc < bestShort) return;
             double acc = Evaluator.evaluate(m.lm(), task, length, sequences, 8, 4096, seed, threads).accuracy();
+            history.append(String.format(Locale.ROOT, "/%.1f", 100 * acc));
             if (shortAcc > bestShort || acc >= bestAccuracy) {
                 bestShort = shortAcc;
                 bestAccuracy = acc;

@@ -43,6 +43,12 @@ public final class TrainCommand implements Command {
               --weight-decay WD     decoupled decay of weights, not of A_log/D/Δ bias/norms/biases (default 0.1)
               --schedule constant|cosine|linear   (default constant) --warmup N (default 0) --min-lr (default 0)
               --clip NORM           global gradient-norm clip, 0 = off (default 1.0)
+              --dt-penalty L        Mamba-1: add L · mean over tokens and channels (per layer) of
+                                    max(0, ln Δ − ln F) to the loss's gradient — a push of every step
+                                    size Δ towards small values in log space, for states that must keep
+                                    a token over more steps than training shows (default 0 = off;
+                                    the logged loss stays the cross-entropy, the penalty is dt_penalty)
+              --dt-penalty-floor F  no push below Δ = F (default 1e-9)
               --seed N              init, data and evaluation seed (default 0)
               --threads T           data-parallel threads (default 1); --parallel data|kernel
               --micro-batch M       rows per forward/backward within a thread (gradient accumulation)
@@ -109,6 +115,8 @@ public final class TrainCommand implements Command {
         c.warmup = a.longValue("warmup", 0);
         c.minLr = a.number("min-lr", 0);
         c.clip = a.number("clip", 1.0);
+        c.dtPenalty = a.number("dt-penalty", 0);
+        c.dtPenaltyFloor = a.number("dt-penalty-floor", 1e-9);
         c.sampler = a.string("sampler", "random");
         c.seed = a.longValue("seed", 0);
         c.threads = a.integer("threads", 1);

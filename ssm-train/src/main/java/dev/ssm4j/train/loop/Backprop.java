@@ -79,6 +79,7 @@ public final class Backprop {
     private final int maxBatch, seqLen;
     private final ForkJoinPool pool;
     private final Worker[] workers;
+    private double dtPenalty, dtPenaltyFloor = 1e-9, lastDtPenalty;
 
     /** For batches of up to {@code maxBatch} rows of exactly {@code seqLen} tokens. */
     public Backprop(TrainModel model, int maxBatch, int seqLen, Options opt) {
@@ -100,6 +101,27 @@ public final class Backprop {
         int window = opt.bpttChunks() == 0 ? nChunks : Math.min(opt.bpttChunks(), nChunks);
         workers = new Worker[nw];
         for (int w = 0; w < nw; w++) workers[w] = new Worker(w == 0, micro, chunk, nChunks, window);
+    }
+
+    /**
+     * Adds the optional Δ regulariser {@link dev.ssm4j.train.backward.DtPenalty} with weight {@code lambda}
+     * (0 = off, the default) and floor {@code floor} to the gradients of {@link #lossAndGrad} (Mamba-1
+     * only). The reported loss stays the cross-entropy; the penalty's value is {@link #lastDtPenalty()}.
+     */
+    public Backprop dtPenalty(double lambda, double floor) {
+        dev.ssm4j.train.backward.DtPenalty.check(lambda, floor);
+        if (lambda > 0 && spec.kind != ModelSpec.Kind.MAMBA1) {
+            throw new IllegalArgumentException("the Δ penalty is implemented for Mamba-1 models only, this one is "
+                    + spec.kind);
+        }
+        dtPenalty = lambda;
+        dtPenaltyFloor = floor;
+        return this;
+    }
+
+    /** The Δ penalty's value at the last {@link #lossAndGrad} (0 when off). */
+    public double lastDtPenalty() {
+        return lastDtPenalty;
     }
 
     public Options options() {
@@ -131,6 +153,8 @@ public final class Backprop {
         float scale = (float) (1.0 / n);
         int b = batch.b(), nw = workers.length;
         model.store().zeroGrad();
+        double coef = dtPenalty / ((double) b * batch.s() * spec.dInner);
+        for (Worker w : workers) w.backward.dtPenalty(coef, dtPenaltyFloor);
         Parallel.forRange(opt.parallelism() == Parallelism.DATA ? pool : null, nw, 1, (s, e) -> {
             for (int w = s; w < e; w++) {
                 int r0 = (int) ((long) w * b / nw), r1 = (int) ((long) (w + 1) * b / nw);
@@ -147,6 +171,8 @@ public final class Backprop {
                 }
             });
         }
+        lastDtPenalty = 0;
+        for (Worker w : workers) lastDtPenalty += w.backward.takeDtPenalty();
         return sum(n);
     }
 

@@ -40,6 +40,12 @@ public final class TrainConfig {
     public String schedule = "constant";
     public long warmup = 0;
     public double minLr = 0;
+    /**
+     * Weight λ of the optional Δ regulariser (dev.ssm4j.train.backward.DtPenalty, Mamba-1): a push of
+     * every step size Δ above {@link #dtPenaltyFloor} towards smaller values in log space; 0 = off.
+     */
+    public double dtPenalty = 0;
+    public double dtPenaltyFloor = 1e-9;
     /** Global gradient-norm clip; 0 = off. */
     public double clip = 1.0;
     /** "random" or "sequential" (data files only). */
@@ -88,6 +94,7 @@ public final class TrainConfig {
     public TrainConfig weightDecay(double v) { this.weightDecay = v; return this; }
     public TrainConfig schedule(String v) { this.schedule = v; return this; }
     public TrainConfig warmup(long v) { this.warmup = v; return this; }
+    public TrainConfig dtPenalty(double lambda, double floor) { this.dtPenalty = lambda; this.dtPenaltyFloor = floor; return this; }
     public TrainConfig clip(double v) { this.clip = v; return this; }
     public TrainConfig sampler(String v) { this.sampler = v; return this; }
     public TrainConfig seed(long v) { this.seed = v; return this; }

@@ -106,7 +106,8 @@ public final class Trainer {
         Path logFile = cfg.logFile();
         if (cfg.resume) keepLinesUpTo(logFile, start);
         Backprop bp = new Backprop(model, cfg.batch, seq,
-                new Backprop.Options(cfg.threads, cfg.parallelism, cfg.microBatch, cfg.chunk, cfg.bpttChunks));
+                new Backprop.Options(cfg.threads, cfg.parallelism, cfg.microBatch, cfg.chunk, cfg.bpttChunks))
+                .dtPenalty(cfg.dtPenalty, cfg.dtPenaltyFloor);
         ProgressBar bar = cfg.progress ? ProgressBar.forStdout(cfg.steps, Math.max(1, (int) (cfg.steps / 20))) : null;
         if (cfg.progress && start > 0) System.out.println("resuming at step " + start + " from " + ckpt);
         double lastLoss = Double.NaN, lastAcc = Double.NaN, evalLoss = Double.NaN, evalAcc = Double.NaN;
@@ -122,6 +123,7 @@ public final class Trainer {
                 Map<String, Object> extra = new LinkedHashMap<>();
                 if (task != null) extra.put("accuracy", r.accuracy());
                 extra.put("grad_norm", norm);
+                if (cfg.dtPenalty > 0) extra.put("dt_penalty", bp.lastDtPenalty());
                 boolean finite = Double.isFinite(r.loss()) && Double.isFinite(norm);
                 if (!finite) {
                     if (!cfg.skipNonfinite) {

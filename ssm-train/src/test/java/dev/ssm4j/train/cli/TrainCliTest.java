@@ -1,6 +1,7 @@
 package dev.ssm4j.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -75,6 +76,16 @@ class TrainCliTest {
         assertTrue(Files.isRegularFile(tmp.resolve("demo/stage2/plot.png")));
         assertTrue(Files.isRegularFile(tmp.resolve("demo/model/model.safetensors")));
         assertEquals(3, Files.readAllLines(tmp.resolve("demo/metrics.jsonl")).size(), "stage 3 ran its 3 steps");
+        assertTrue(Files.readString(tmp.resolve("demo/metrics.jsonl")).contains("\"dt_penalty\""),
+                "stage 3 uses the Δ penalty by default and logs it");
+        // Stage 3 again from the saved stage-2 model, without the penalty.
+        r = run("demo", "--from", tmp.resolve("demo/stage2/model").toString(), "--final-steps", "2", "--final-batch", "2",
+                "--dt-penalty", "0", "--val-length", "0", "--max-length", "64", "--sequences", "2", "--threads", "1",
+                "--out", tmp.resolve("demo3").toString(), "--json");
+        assertEquals(0, r[0], r[2].toString());
+        assertFalse(Files.exists(tmp.resolve("demo3/stage1")), "stages 1-2 skipped");
+        assertEquals(2, Files.readAllLines(tmp.resolve("demo3/metrics.jsonl")).size());
+        assertFalse(Files.readString(tmp.resolve("demo3/metrics.jsonl")).contains("dt_penalty"));
     }
 
     @Test
@@ -91,6 +102,13 @@ class TrainCliTest {
         r = run("demo", "--final-batch", "0", "--out", tmp.resolve("d2").toString(), "--json");
         assertEquals(2, r[0]);
         assertTrue(r[2].toString().contains("--final-batch >= 1"), r[2].toString());
+        r = run("demo", "--from", tmp.resolve("d0/model").toString(), "--final-steps", "0", "--out",
+                tmp.resolve("d3").toString(), "--json");
+        assertEquals(2, r[0]);
+        assertTrue(r[2].toString().contains("--from needs a stage 3"), r[2].toString());
+        r = run("demo", "--dt-penalty", "-1", "--out", tmp.resolve("d4").toString(), "--json");
+        assertEquals(2, r[0]);
+        assertTrue(r[2].toString().contains("--dt-penalty"), r[2].toString());
     }
 
     @Test
