@@ -74,6 +74,8 @@ public final class CausalConv1dSimdBackward {
         final float[][] src, dsrc;
         final int[] srcOff, dsrcOff, tapW;
         int nt;
+        // g = dy·silu'(pre) of one full block of {@link #span4}: T_BLOCK vectors.
+        final float[] gs = new float[CausalConv1dSimd.T_BLOCK * L];
 
         Columns(float[] dx, int dxOff, int dxStride, float[] dInit, int dInitOff, float[] dwT, float[] dbias,
                 float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride, float[] init, int initOff,
@@ -119,77 +121,241 @@ public final class CausalConv1dSimdBackward {
 
         /**
          * Row bi for w = 4: each sequence's first w−1 tokens through the tap table ({@link #token}), the
-         * rest in blocks of T_BLOCK tokens by {@link #ring4} (full channel vectors) and {@link #token}
-         * (the last, partial vector).
+         * rest by {@link #span4}.
          */
         void row4(int bi, int c0, int c1) {
-            int cFull = c0 + (c1 - c0) / L * L;
             for (int t = 0; t < l; ) {
                 int seg = Segments.start(cu, bi, l, t), segEnd = Segments.end(cu, bi, l, t);
                 for (int edgeEnd = Math.min(segEnd, seg + 3); t < edgeEnd; t++) token(bi, t, c0, c1);
-                for (; t < segEnd; t = Math.min(segEnd, t + CausalConv1dSimd.T_BLOCK)) {
-                    int g0 = bi * l + t, n = Math.min(segEnd, t + CausalConv1dSimd.T_BLOCK) - t;
-                    for (int c = c0; c < cFull; c += L) ring4(g0, n, c);
-                    if (cFull < c1) for (int i = 0; i < n; i++) token(bi, t + i, cFull, c1);
-                }
+                if (t < segEnd) span4(bi, t, segEnd, c0, c1);
+                t = segEnd;
             }
         }
 
         /**
-         * Interior tokens [g0, g0 + n) (flattened rows, all 4 taps in x) of channels [c, c + LANES), w = 4.
-         * Registers hold the weights, the bias, the dweight and dbias partials of the block, the ring of
-         * the last 4 inputs and the ring of the 4 dx rows a token scatters into: dx row p is loaded once,
-         * receives w3·g_p, w2·g_{p+1}, w1·g_{p+2}, w0·g_{p+3} (the same order of FMAs as {@link #full},
-         * so results do not depend on where a block starts) and is stored once. The 3 rows still open at
-         * the end of a block are stored and reloaded by the next block.
+         * w = 4: interior tokens [t0, t1) of row bi (all 4 taps in x), in blocks of T_BLOCK = 8 tokens
+         * ({@link #block}); the partial last channel vector through the tap table ({@link #token}).
          */
-        private void ring4(int g0, int n, int c) {
-            FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
-            FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
-            FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
-            FloatVector zero = FloatVector.zero(F), db = zero, dw0 = zero, dw1 = zero, dw2 = zero, dw3 = zero;
-            int xp = xOff + (g0 - 3) * xStride + c, dp = dxOff + (g0 - 3) * dxStride + c, yp = dyOff + g0 * dyStride + c;
-            boolean wantDx = dx != null;
-            FloatVector x0 = FloatVector.fromArray(F, x, xp), x1 = FloatVector.fromArray(F, x, xp + xStride);
-            FloatVector x2 = FloatVector.fromArray(F, x, xp + 2 * xStride);
-            FloatVector p0 = zero, p1 = zero, p2 = zero;                 // dx rows t−3, t−2, t−1
-            if (wantDx) {
-                p0 = FloatVector.fromArray(F, dx, dp);
-                p1 = FloatVector.fromArray(F, dx, dp + dxStride);
-                p2 = FloatVector.fromArray(F, dx, dp + 2 * dxStride);
+        private void span4(int bi, int t0, int t1, int c0, int c1) {
+            final int T = CausalConv1dSimd.T_BLOCK;
+            int cFull = c0 + (c1 - c0) / L * L;
+            for (int t = t0; t < t1; t += T) {
+                int n = Math.min(T, t1 - t);
+                block(bi * l + t, n, c0, cFull);
+                if (cFull < c1) for (int i = 0; i < n; i++) token(bi, t + i, cFull, c1);
             }
-            xp += 3 * xStride;
-            for (int i = 0; i < n; i++, xp += xStride, dp += dxStride, yp += dyStride) {
-                FloatVector x3 = FloatVector.fromArray(F, x, xp);
-                FloatVector g = FloatVector.fromArray(F, dy, yp);
-                if (silu) g = g.mul(dsilu(x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))))));
-                db = db.add(g);
-                dw0 = x0.fma(g, dw0);
-                dw1 = x1.fma(g, dw1);
-                dw2 = x2.fma(g, dw2);
-                dw3 = x3.fma(g, dw3);
-                if (wantDx) {
-                    FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, dp + 3 * dxStride));
-                    w0.fma(g, p0).intoArray(dx, dp);                        // row t−3 is complete
-                    p0 = w1.fma(g, p1);
-                    p1 = w2.fma(g, p2);
-                    p2 = p3;
+        }
+
+        /**
+         * Interior tokens [g0, g0 + n), n ≤ T_BLOCK (flattened rows, all 4 taps in x), channels [c0, cFull)
+         * in whole vectors, w = 4; channel vector outer, token inner. Per channel vector:
+         * <ol>
+         * <li>with the SiLU, a loop over the n tokens forms g = dy·silu'(pre) into the scratch gs (n
+         *     vectors, in L1), pre from a register ring of the inputs. One sigmoid call site for the
+         *     method: more inlined copies exhaust C2's inlining budget (JIT note 2);</li>
+         * <li>the scatter: registers hold the weights, the dweight and dbias partials of the block, the
+         *     input ring and the ring of the 4 dx rows a token scatters into: dx row p is loaded once,
+         *     receives w3·g_p, w2·g_{p+1}, w1·g_{p+2}, w0·g_{p+3} (the order of FMAs of {@link #full},
+         *     so the bits do not depend on where a block starts) and is stored once; the 3 rows still
+         *     open at the end of a block are stored and reloaded by the next block. A full block is
+         *     straight-line code (11 x loads, 8 g loads, 8 dx loads and stores, 72 FMA/adds); a loop
+         *     of 8 per (block, vector) spent a large part of its time on loop and call overhead.</li>
+         * </ol>
+         * One method per block holding every vector operation, full and partial blocks alike: it is
+         * called a few hundred times per call and so is compiled by C2 within the first calls. A method
+         * entered once per call (a row loop) runs in C1 code, which boxes every vector, until an
+         * on-stack replacement, and a separate method for the rare partial blocks stayed in C1 code
+         * for dozens of calls (~0.8 MB allocated per (1, 2048, 1536) call, measured).
+         */
+        private void block(int g0, int n, int c0, int cFull) {
+            final int T = CausalConv1dSimd.T_BLOCK;
+            final float[] x = this.x, dx = this.dx, dy = this.dy, wT = this.wT, gs = this.gs;
+            final int xS = xStride, dS = dxStride, yS = dyStride, d = this.d;
+            final boolean wantDx = dx != null, silu = this.silu;
+            final FloatVector zero = FloatVector.zero(F);
+            int xb = xOff + (g0 - 3) * xS, db0 = dxOff + (g0 - 3) * dS, yb = dyOff + g0 * yS;
+            for (int c = c0; c < cFull; c += L) {
+                FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
+                FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
+                int xi = xb + c, di = db0 + c;
+                float[] ga;                                              // g of token i at ga[gi + i·gS]
+                int gi, gS;
+                if (silu) {
+                    FloatVector bv = bias == null ? zero : FloatVector.fromArray(F, bias, c);
+                    FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + xS);
+                    FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * xS);
+                    for (int k = 0, xp = xi + 3 * xS, yp = yb + c; k < n; k++, xp += xS, yp += yS) {
+                        FloatVector x3 = FloatVector.fromArray(F, x, xp);
+                        FloatVector pre = x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, bv))));   // as full()
+                        FloatVector.fromArray(F, dy, yp).mul(dsilu(pre)).intoArray(gs, k * L);
+                        x0 = x1;
+                        x1 = x2;
+                        x2 = x3;
+                    }
+                    ga = gs;
+                    gi = 0;
+                    gS = L;
+                } else {
+                    ga = dy;
+                    gi = yb + c;
+                    gS = yS;
                 }
-                x0 = x1;
-                x1 = x2;
-                x2 = x3;
-            }
-            if (wantDx) {
-                p0.intoArray(dx, dp);
-                p1.intoArray(dx, dp + dxStride);
-                p2.intoArray(dx, dp + 2 * dxStride);
-            }
-            if (dbias != null) FloatVector.fromArray(F, dbias, c).add(db).intoArray(dbias, c);
-            if (dwT != null) {
-                FloatVector.fromArray(F, dwT, c).add(dw0).intoArray(dwT, c);
-                FloatVector.fromArray(F, dwT, d + c).add(dw1).intoArray(dwT, d + c);
-                FloatVector.fromArray(F, dwT, 2 * d + c).add(dw2).intoArray(dwT, 2 * d + c);
-                FloatVector.fromArray(F, dwT, 3 * d + c).add(dw3).intoArray(dwT, 3 * d + c);
+                    FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xS);
+                    FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xS);
+                    FloatVector p0 = zero, p1 = zero, p2 = zero;                 // open dx rows t−3, t−2, t−1
+                    if (wantDx) {
+                        p0 = FloatVector.fromArray(F, dx, di);
+                        p1 = FloatVector.fromArray(F, dx, di + dS);
+                        p2 = FloatVector.fromArray(F, dx, di + 2 * dS);
+                    }
+                    FloatVector db = zero, dw0 = zero, dw1 = zero, dw2 = zero, dw3 = zero;
+                    if (n == T) {
+                        // Unrolled: token i reads x rows a_i..a_{i+3}; dx row i is complete after token i.
+                        FloatVector g = FloatVector.fromArray(F, ga, gi);
+                        FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xS);
+                        db = db.add(g);
+                        dw0 = a0.fma(g, dw0);
+                        dw1 = a1.fma(g, dw1);
+                        dw2 = a2.fma(g, dw2);
+                        dw3 = a3.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 3 * dS));
+                            w0.fma(g, p0).intoArray(dx, di);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 1 * gS);
+                        FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xS);
+                        db = db.add(g);
+                        dw0 = a1.fma(g, dw0);
+                        dw1 = a2.fma(g, dw1);
+                        dw2 = a3.fma(g, dw2);
+                        dw3 = a4.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 4 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 1 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 2 * gS);
+                        FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xS);
+                        db = db.add(g);
+                        dw0 = a2.fma(g, dw0);
+                        dw1 = a3.fma(g, dw1);
+                        dw2 = a4.fma(g, dw2);
+                        dw3 = a5.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 5 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 2 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 3 * gS);
+                        FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xS);
+                        db = db.add(g);
+                        dw0 = a3.fma(g, dw0);
+                        dw1 = a4.fma(g, dw1);
+                        dw2 = a5.fma(g, dw2);
+                        dw3 = a6.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 6 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 3 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 4 * gS);
+                        FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xS);
+                        db = db.add(g);
+                        dw0 = a4.fma(g, dw0);
+                        dw1 = a5.fma(g, dw1);
+                        dw2 = a6.fma(g, dw2);
+                        dw3 = a7.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 7 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 4 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 5 * gS);
+                        FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xS);
+                        db = db.add(g);
+                        dw0 = a5.fma(g, dw0);
+                        dw1 = a6.fma(g, dw1);
+                        dw2 = a7.fma(g, dw2);
+                        dw3 = a8.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 8 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 5 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 6 * gS);
+                        FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xS);
+                        db = db.add(g);
+                        dw0 = a6.fma(g, dw0);
+                        dw1 = a7.fma(g, dw1);
+                        dw2 = a8.fma(g, dw2);
+                        dw3 = a9.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 9 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 6 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                        g = FloatVector.fromArray(F, ga, gi + 7 * gS);
+                        FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xS);
+                        db = db.add(g);
+                        dw0 = a7.fma(g, dw0);
+                        dw1 = a8.fma(g, dw1);
+                        dw2 = a9.fma(g, dw2);
+                        dw3 = a10.fma(g, dw3);
+                        if (wantDx) {
+                            FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + 10 * dS));
+                            w0.fma(g, p0).intoArray(dx, di + 7 * dS);
+                            p0 = w1.fma(g, p1);
+                            p1 = w2.fma(g, p2);
+                            p2 = p3;
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            FloatVector g = FloatVector.fromArray(F, ga, gi + i * gS);
+                            FloatVector a3 = FloatVector.fromArray(F, x, xi + (i + 3) * xS);
+                            db = db.add(g);
+                            dw0 = a0.fma(g, dw0);
+                            dw1 = a1.fma(g, dw1);
+                            dw2 = a2.fma(g, dw2);
+                            dw3 = a3.fma(g, dw3);
+                            if (wantDx) {
+                                FloatVector p3 = w3.fma(g, FloatVector.fromArray(F, dx, di + (i + 3) * dS));
+                                w0.fma(g, p0).intoArray(dx, di + i * dS);
+                                p0 = w1.fma(g, p1);
+                                p1 = w2.fma(g, p2);
+                                p2 = p3;
+                            }
+                            a0 = a1;
+                            a1 = a2;
+                            a2 = a3;
+                        }
+                    }
+                    if (wantDx) {
+                        p0.intoArray(dx, di + n * dS);
+                        p1.intoArray(dx, di + (n + 1) * dS);
+                        p2.intoArray(dx, di + (n + 2) * dS);
+                    }
+                    if (dbias != null) FloatVector.fromArray(F, dbias, c).add(db).intoArray(dbias, c);
+                    if (dwT != null) {
+                        FloatVector.fromArray(F, dwT, c).add(dw0).intoArray(dwT, c);
+                        FloatVector.fromArray(F, dwT, d + c).add(dw1).intoArray(dwT, d + c);
+                        FloatVector.fromArray(F, dwT, 2 * d + c).add(dw2).intoArray(dwT, 2 * d + c);
+                        FloatVector.fromArray(F, dwT, 3 * d + c).add(dw3).intoArray(dwT, 3 * d + c);
+                    }
             }
         }
 

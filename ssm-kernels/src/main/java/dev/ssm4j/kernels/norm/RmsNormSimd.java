@@ -84,18 +84,24 @@ public final class RmsNormSimd {
     }
 
     /**
-     * u = x·silu(z) into out, returns Σu². Exactly one silu call site, masked for every vector (the
-     * mask is all-true but for the last, partial one): every call site inlines a copy of the
-     * exponential; a second, cold one for the tail is not inlined and boxes its vectors (192 bytes
-     * per call at d = 1540, measured), and more copies exhaust C2's inlining budget. Masked lanes
-     * load as 0, so they add 0 to Σu². The two accumulators swap roles every iteration.
+     * u = x·silu(z) into out, returns Σu². Exactly one silu call site: every call site inlines a
+     * copy of the exponential; a second, cold one for the tail is not inlined and boxes its vectors
+     * (192 bytes per call at d = 1540, measured), and more copies exhaust C2's inlining budget. So
+     * the last, partial vector runs through the same body and only the memory accesses branch: full
+     * vectors load and store unmasked (masked loads are ~4× slower out of cache), the last one
+     * masked. Masked lanes load as 0, so they add 0 to Σu². The two accumulators swap roles every
+     * iteration.
      */
     static float gateIntoAndSumSquares(float[] out, int oOff, float[] x, int xOff, float[] z, int zOff, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0;
         for (int i = 0; i < n; i += L) {
+            boolean full = i + L <= n;
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector u = FloatVector.fromArray(F, x, xOff + i, m).mul(VectorMath.silu(FloatVector.fromArray(F, z, zOff + i, m)));
-            u.intoArray(out, oOff + i, m);
+            FloatVector zv = full ? FloatVector.fromArray(F, z, zOff + i) : FloatVector.fromArray(F, z, zOff + i, m);
+            FloatVector xv = full ? FloatVector.fromArray(F, x, xOff + i) : FloatVector.fromArray(F, x, xOff + i, m);
+            FloatVector u = xv.mul(VectorMath.silu(zv));
+            if (full) u.intoArray(out, oOff + i);
+            else u.intoArray(out, oOff + i, m);
             FloatVector t = u.fma(u, s1);
             s1 = s0;
             s0 = t;

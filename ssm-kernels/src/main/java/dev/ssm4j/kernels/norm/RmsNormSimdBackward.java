@@ -93,22 +93,24 @@ public final class RmsNormSimdBackward {
         return VectorMath.sumLanes(s0.add(s1));
     }
 
-    /** Σ dy·weight·u with u = x·z·σ(z); stores σ(z) into sg[0, n). */
+    /**
+     * Σ dy·weight·u with u = x·z·σ(z); stores σ(z) into sg[0, n). One sigmoid call site (a second,
+     * cold one for the tail would box its vectors): the last, partial vector runs through the same
+     * body with masked memory accesses, full vectors unmasked.
+     */
     static float gatedDot(float[] sg, float[] dy, int dyo, float[] w, int wo, float[] x, int xo, float[] z, int zo, int n) {
         FloatVector s0 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector zv = FloatVector.fromArray(F, z, zo + i), sv = VectorMath.sigmoid(zv);
-            sv.intoArray(sg, i);
-            FloatVector u = FloatVector.fromArray(F, x, xo + i).mul(zv).mul(sv);
-            s0 = FloatVector.fromArray(F, dy, dyo + i).mul(FloatVector.fromArray(F, w, wo + i)).fma(u, s0);
-        }
-        if (i < n) {
+        for (int i = 0; i < n; i += L) {
+            boolean full = i + L <= n;
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector zv = FloatVector.fromArray(F, z, zo + i, m), sv = VectorMath.sigmoid(zv);
-            sv.intoArray(sg, i, m);
-            FloatVector u = FloatVector.fromArray(F, x, xo + i, m).mul(zv).mul(sv);
-            s0 = FloatVector.fromArray(F, dy, dyo + i, m).mul(FloatVector.fromArray(F, w, wo + i, m)).fma(u, s0);
+            FloatVector zv = full ? FloatVector.fromArray(F, z, zo + i) : FloatVector.fromArray(F, z, zo + i, m);
+            FloatVector sv = VectorMath.sigmoid(zv);
+            if (full) sv.intoArray(sg, i);
+            else sv.intoArray(sg, i, m);
+            FloatVector xv = full ? FloatVector.fromArray(F, x, xo + i) : FloatVector.fromArray(F, x, xo + i, m);
+            FloatVector dyv = full ? FloatVector.fromArray(F, dy, dyo + i) : FloatVector.fromArray(F, dy, dyo + i, m);
+            FloatVector wv = full ? FloatVector.fromArray(F, w, wo + i) : FloatVector.fromArray(F, w, wo + i, m);
+            s0 = dyv.mul(wv).fma(xv.mul(zv).mul(sv), s0);   // masked lanes: 0·0·… = 0
         }
         return VectorMath.sumLanes(s0);
     }

@@ -70,6 +70,29 @@ class CausalConv1dTest {
         }
     }
 
+    /** Optional outputs left out (dx null, dweight null): the others keep the same bits (w = 4 blocks and the generic path). */
+    @Test
+    void backwardWithoutDxOrDweightKeepsTheOtherGradients() {
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int w : new int[] {3, 4}) for (int o : new int[] {0, 3, 2, 31}) {
+            ConvCase k = new ConvCase(rng, 2, 37, 33, w, o);
+            float[][] start = k.startGrads(rng), all = k.backward(false, start, null);
+            float[] dw = start[2].clone(), db = start[3] == null ? null : start[3].clone();
+            float[] dInit = start[1] == null ? null : start[1].clone();
+            CausalConv1dSimdBackward.backward(null, k.xOff, k.xStride, dInit, 0, dw, db, k.dy, k.yOff, k.yStride,
+                    k.dFinal, 0, k.x, k.xOff, k.xStride, k.init, 0, k.cu, k.weight, k.biasV, k.silu, k.b, k.l, k.d, w, null);
+            assertArrayEquals(all[2], dw, "dweight without dx " + k.describe());
+            if (db != null) assertArrayEquals(all[3], db, "dbias without dx " + k.describe());
+            float[] dx = start[0].clone();
+            db = start[3] == null ? null : start[3].clone();
+            dInit = start[1] == null ? null : start[1].clone();
+            CausalConv1dSimdBackward.backward(dx, k.xOff, k.xStride, dInit, 0, null, db, k.dy, k.yOff, k.yStride,
+                    k.dFinal, 0, k.x, k.xOff, k.xStride, k.init, 0, k.cu, k.weight, k.biasV, k.silu, k.b, k.l, k.d, w, null);
+            assertArrayEquals(all[0], dx, "dx without dweight " + k.describe());
+            if (db != null) assertArrayEquals(all[3], db, "dbias without dweight " + k.describe());
+        }
+    }
+
     @Test
     void twoThreadsGiveTheSameBits() {
         SplittableRandom rng = new SplittableRandom(3);
