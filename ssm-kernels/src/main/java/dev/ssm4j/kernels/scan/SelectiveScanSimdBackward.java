@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * SIMD twin of {@link SelectiveScanScalar#backward}: the same gradients, with lanes over
  * channels as in {@link SelectiveScanSimd} and a chunked recompute instead of a stored history.
  *
- * <h2>Plan for one run of blocks (batch row, group; each block L channels)</h2>
+ * <h2>Plan for one run of up to {@link #RUN} consecutive blocks (batch row, group; each block L channels)</h2>
  * <ol>
  *   <li>Checkpoint pass, per block: run the recurrence forward chunk by chunk (T tokens each) and
  *       keep the state at every chunk start: ⌈l/T⌉·n·L floats per block. Skipped when the forward
@@ -116,7 +116,7 @@ public final class SelectiveScanSimdBackward {
 
     /** Scratch of one part (thread), reused for every run it handles. Shapes in floats. */
     static final class Work {
-        final Block[] blocks;            // up to d/(g·L) blocks of one (row, group)
+        final Block[] blocks;            // up to RUN consecutive blocks of one (row, group)
         final float[] hS;                // (n, L): running state
         final float[] hist;              // (T + 1, n, L): the chunk's start state, then h_t of its tokens (current block)
         final float[] decay;             // (T, n, L): exp(Δ'_t A) of the current chunk and block
