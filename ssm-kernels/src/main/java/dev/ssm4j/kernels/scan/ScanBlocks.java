@@ -96,9 +96,10 @@ final class ScanBlocks {
      * Δ'_t = softplus(Δ_t + Δbias) (or Δ_t + Δbias without softplus) of channels [c0, c0 + L),
      * tokens [t0, t1) of row bi, into dtS[(t − t0)·L …]; with sigS bound also softplus'(Δ_t +
      * Δbias) = σ(Δ_t + Δbias) there, from the same e = e^−|x|: σ = 1/(1 + e) for x ≥ 0, e/(1 + e)
-     * below. The same operations as {@link VectorMath#softplus(FloatVector)}, so the forward, the
-     * backward's recompute and the step compute the same Δ' bit for bit, in compiled and
-     * interpreted code alike (own exp and log1p, not the JDK's lanewise EXP/LOG1P).
+     * below. The same operations as {@link VectorMath#softplus(FloatVector)}, so the forward and the
+     * backward's recompute compute the same Δ' bit for bit, in compiled and interpreted code alike
+     * (own exp and log1p, not the JDK's lanewise EXP/LOG1P; the decoding step keeps those, see
+     * {@link #softplusLibrary}).
      *
      * <p>Why a pass of its own, before the recurrence reads Δ' back from L1: C2 stops inlining
      * into a method once it has created NodeCountInliningCutoff (18 000) IR nodes, and one inlined
