@@ -97,9 +97,7 @@ final class SsdChunked {
                 for (int hh = hA; hh < hB; hh++) {
                     int so = (hh - hA) * sz;
                     float dSkip = q.d == null ? 0f : q.d[hh];
-                    SsdChunkOps.chunkDt(q, bi, hh, c0, len, raw, delta, dtA);
-                    float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
-                    SsdChunkOps.decays(dtA, len, decay);
+                    float total = SsdChunkOps.deltas(q, bi, hh, c0, len, raw, null, delta, dtA, cum, decay, ecum);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
                     int xo = (hh - hA) * pp; // this head's columns of xall and yall
                     // Y = exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks), C read in place,

@@ -45,7 +45,7 @@ final class SsdChunkedBackward {
     private static final int CKPT = 0, DS = 1, BT = 2, CT = 3, CB = 4, DCB = 5, DCBT = 6, DCT = 7, DBT = 8, E = 9, M = 10,
             DM = 11, ROW = 12, XP = 13, DYP = 14, DYS = 15, XPT = 16, XWT = 17, DYST = 18, U = 19, DXA = 20, DCOFF = 21,
             RAW = 22, DELTA = 23, DTA = 24, DECAY = 25, CUM = 26, ECUM = 27, W = 28, DDELTA = 29, COLT = 30, COLSEG = 31,
-            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36, DXO = 37;
+            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36, DXO = 37, PRE = 38, SIG = 39;
     // shared (call-wide) slots
     private static final int HEAD_SUMS = 0, PRIVATE_DB = 1, PRIVATE_DC = 2;
 
@@ -110,8 +110,9 @@ final class SsdChunkedBackward {
     /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
     private static final class Buffers {
         final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
-        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
+        final float[] raw, pre, sig, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
+        float sigma; // epilogue's σ of the current head and chunk
 
         Buffers(SsdProblem q, SsdWorkspace.Task t, int heads) {
             this.t = t;
@@ -140,6 +141,8 @@ final class SsdChunkedBackward {
             xw = t.get(XW, q.q * pp);     // (Q, pp) w ∘ X (recompute pass)
             rowsOut = t.get(ROWS_OUT, q.q * roundUp(n)); // (Q, np) dB or dC rows of the chunk
             raw = t.get(RAW, qp);
+            pre = t.get(PRE, qp);         // softplus(raw) before the clamp (raw without softplus)
+            sig = t.get(SIG, qp);         // σ(raw) = dsoftplus/draw
             delta = t.get(DELTA, qp);
             dtA = t.get(DTA, qp);
             decay = t.get(DECAY, qp);
@@ -250,8 +253,7 @@ final class SsdChunkedBackward {
             SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, bf.xp, q.q, pp);
             for (int hh = hA; hh < hB; hh++) {
                 int at = ((hh - hA) * maxChunks + c) * sz;
-                SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
-                SsdChunkOps.decays(bf.dtA, len, bf.decay);
+                SsdChunkOps.deltas(q, bi, hh, c0, len, bf.raw, null, bf.delta, bf.dtA, bf.cum, bf.decay, bf.ecum);
                 float keep = 1f;
                 for (int j = len - 1; j >= 0; j--) { // w_j = Π_{k>j} decay_k · Δ_j
                     bf.w[j] = keep * bf.delta[j];
@@ -270,10 +272,8 @@ final class SsdChunkedBackward {
         int p = q.p, n = q.n, pp = roundUp(p), qp = roundUp(q.q), lp = roundUp(len), sz = n * pp;
         float a = q.a[hh], dSkip = q.d == null ? 0f : q.d[hh];
         // Δ, decays, the decay matrix L (kept in e), M and the state weights w
-        SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
-        float total = SsdChunkOps.cumulate(bf.dtA, len, bf.cum, bf.ecum);
+        float total = SsdChunkOps.deltas(q, bi, hh, c0, len, bf.raw, bf.pre, bf.delta, bf.dtA, bf.cum, bf.decay, bf.ecum);
         float keep = (float) Math.exp(total);
-        SsdChunkOps.decays(bf.dtA, len, bf.decay);
         SsdChunkOps.decayMatrix(bf.m, bf.cb, qp, bf.e, bf.row, bf.decay, bf.delta, len);
         SsdChunkOps.stateWeights(bf.row, bf.delta, len, bf.w);
         // x and dy of this head: dense (len, pp) blocks at ho, packed by the caller (see SsdChunked)
@@ -300,9 +300,9 @@ final class SsdChunkedBackward {
             }
         }
         SsdChunked.scaleRows(dya, dyo, dys, bf.ecum, len, pp, bf.dys);
-        // state → output: dCoffᵀ = Sᵀ_{c−1} · (e^cum∘dY)ᵀ; ρ_i = C_i·dCoff_i; σ = e^{cum_last}·<dS_c, S_{c−1}>
+        // state → output: dCoffᵀ = Sᵀ_{c−1} · (e^cum∘dY)ᵀ; ρ_i = C_i·dCoff_i (σ = e^{cum_last}·<dS_c, S_{c−1}>
+        // in epilogue)
         Arrays.fill(bf.rho, 0, lp, 0f);
-        float sigma = 0f;
         if (!prevZero) {
             SsdGemm.mm(bf.dcoff, 0, qp, 0f, null, 0, 0, ckpt, sAt, pp, 1, bf.dysT, 0, qp, n, lp, 0, p);
             for (int v = 0; v < lp; v += L) {
@@ -315,7 +315,6 @@ final class SsdChunkedBackward {
                 }
                 acc.intoArray(bf.rho, v);
             }
-            if (!dsZero) sigma = keep * dot(ds, dsAt, ckpt, sAt, sz);
         }
         // dBᵀ += dSᵀ_c · (w∘X)ᵀ
         if (!dsZero) SsdGemm.mm(bf.dBT, 0, qp, 1f, bf.dBT, 0, qp, ds, dsAt, pp, 1, bf.xwT, 0, qp, n, lp, 0, p);
@@ -325,11 +324,11 @@ final class SsdChunkedBackward {
             SsdGemm.mm(bf.dm, r0 * qp, qp, 0f, null, 0, 0, dya, dyo + r0 * dys, dys, 1, bf.xpT, 0, qp, rows,
                     roundUp(r0 + rows), 0, p);
         }
-        triangle(bf, len, qp);
-        // dx, dw, dD
-        float dD = epilogue(q, bf, len, pp, ho, dsZero);
+        triangle(bf, len, qp, q.softplus);
+        // dx, dw, dD, σ
+        float dD = epilogue(bf, len, pp, ho, dsZero, !prevZero && !dsZero, keep, ds, dsAt, ckpt, sAt, sz);
         // dΔ·A through the segment sums: T_0 = Σρ + σ; T_{k+1} = T_k + colSeg_k − rowSeg_k
-        float tk = sigma, dA = 0f;
+        float sigma = bf.sigma, tk = sigma, dA = 0f;
         for (int i = 0; i < len; i++) tk += bf.rho[i];
         bf.rowSeg[len - 1] += sigma;
         for (int k = 0; k < len; k++) {
@@ -347,18 +346,18 @@ final class SsdChunkedBackward {
                 n, pp, 0, len);
     }
 
-    private static float dot(float[] a, int ao, float[] b, int bo, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < len; i += L) acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        return VectorMath.sumLanes(acc);
-    }
-
     /**
      * The elementwise part over the lower triangle, row i, j ≤ i (vectors up to the diagonal):
      * dCB += dM·L·Δ_j (group accumulator), colT_j += dM·CB·L (∂L/∂Δ_j through M), and the
      * segment-sum gradient dseg = dM·M for j &lt; i, summed by columns (colSeg) and rows (rowSeg).
+     * Then, with softplus, σ(raw) into sig for {@link #rawChain}: here because this method is
+     * compiled on its own (longer than C2's FreqInlineSize, checked by SsdJitShapeTest) and, after
+     * the loop's sumLanes (~10 000 IR nodes), there is room for sigmoid (~11 000) within C2's
+     * inlining budget (docs/ssd.md, "Allocation and the JIT"). Before the loop it pushed sumLanes
+     * past the budget (boxed, 0.6 MB per call at l = 256); in rawChain, which C2 inlines into
+     * headChunk, it could land past it too.
      */
-    private static void triangle(Buffers bf, int len, int qp) {
+    private static void triangle(Buffers bf, int len, int qp, boolean softplus) {
         int lp = roundUp(len);
         Arrays.fill(bf.colT, 0, lp, 0f);
         Arrays.fill(bf.colSeg, 0, lp, 0f);
@@ -380,13 +379,23 @@ final class SsdChunkedBackward {
             }
             bf.rowSeg[i] = VectorMath.sumLanes(rs) + bf.rho[i];
         }
+        if (softplus) {
+            for (int v = 0; v < lp; v += L) VectorMath.sigmoid(FloatVector.fromArray(F, bf.raw, v)).intoArray(bf.sig, v);
+        }
     }
 
     /**
      * dx_j = dX_j + w_j·U_j (into the chunk's dx block), dw_j = x_j·U_j → dΔ_j and the segment
-     * sums of the last row; returns Σ dY·x (the chunk's share of dD).
+     * sums of the last row; returns Σ dY·x (the chunk's share of dD). With {@code withSigma},
+     * σ = keep·&lt;dSᵀ_c, Sᵀ_{c−1}&gt; into bf.sigma (else 0).
+     *
+     * <p>It holds three sumLanes and is longer than C2's FreqInlineSize (checked by SsdJitShapeTest),
+     * so it is compiled on its own: inlined into headChunk (with σ's dot product, a small method of
+     * its own then) the last sumLanes landed past C2's inlining budget and boxed a vector per call
+     * (docs/ssd.md, "Allocation and the JIT").
      */
-    private static float epilogue(SsdProblem q, Buffers bf, int len, int pp, int ho, boolean dsZero) {
+    private static float epilogue(Buffers bf, int len, int pp, int ho, boolean dsZero, boolean withSigma, float keep,
+                                  float[] ds, int dsAt, float[] ckpt, int sAt, int sz) {
         FloatVector dd = FloatVector.zero(F);
         float lastRow = 0f;
         for (int j = 0; j < len; j++) {
@@ -414,6 +423,14 @@ final class SsdChunkedBackward {
             }
         }
         bf.rowSeg[len - 1] += lastRow;
+        // σ's dot product runs on every call (without σ on whatever the buffers hold, then dropped): a
+        // call site taken only now and then is cold to C2, which then does not inline sumLanes there
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < sz; i += L) {
+            acc = FloatVector.fromArray(F, ds, dsAt + i).fma(FloatVector.fromArray(F, ckpt, sAt + i), acc);
+        }
+        float dot = VectorMath.sumLanes(acc);
+        bf.sigma = withSigma ? keep * dot : 0f;
         return VectorMath.sumLanes(dd);
     }
 
@@ -421,10 +438,10 @@ final class SsdChunkedBackward {
     private static float rawChain(SsdProblem q, Buffers bf, int bi, int hh, int c0, int len) {
         int lp = roundUp(len);
         for (int v = 0; v < lp; v += L) {
-            FloatVector r = FloatVector.fromArray(F, bf.raw, v), g = FloatVector.fromArray(F, bf.dDelta, v);
-            if (q.softplus) g = g.mul(VectorMath.sigmoid(r));
+            FloatVector g = FloatVector.fromArray(F, bf.dDelta, v);
+            if (q.softplus) g = g.mul(FloatVector.fromArray(F, bf.sig, v));
             if (q.clamp) {
-                FloatVector pre = q.softplus ? VectorMath.softplus(r) : r;
+                FloatVector pre = FloatVector.fromArray(F, bf.pre, v);
                 g = g.blend(0f, pre.lt(q.dtMin).or(pre.compare(VectorOperators.GT, q.dtMax)));
             }
             g.intoArray(bf.dRaw, v);
