@@ -60,22 +60,12 @@ final class SsdChunkedBackward {
             Arrays.fill(privB, 0, privSize, 0f);
             Arrays.fill(privC, 0, privSize, 0f);
         }
-        Parallel.forRange(pool, q.b * q.g * slices, 1, (start, end) -> {
-            SsdWorkspace.Task t = ws.acquire();
-            try {
-                for (int u = start; u < end; u++) {
-                    int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
-                    Sink sink = s == 0
-                            ? new Sink(q.dbm, q.dbAt(bi, 0, gi), q.dbS, q.dcm, q.dcAt(bi, 0, gi), q.dcS)
-                            : new Sink(privB, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n,
-                                    privC, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n);
-                    unit(q, new Buffers(q, t, SsdChunkOps.sliceStart(q, gi, s + 1, slices) - SsdChunkOps.sliceStart(q, gi, s, slices)), sink, sums, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices),
-                            SsdChunkOps.sliceStart(q, gi, s + 1, slices));
-                }
-            } finally {
-                ws.release(t);
-            }
-        });
+        int units = q.b * q.g * slices;
+        if (Parallel.serial(pool, units, 1)) {
+            units(q, ws, slices, sums, privB, privC, 0, units); // no task closure: one thread allocates nothing
+        } else {
+            Parallel.forRange(pool, units, 1, (start, end) -> units(q, ws, slices, sums, privB, privC, start, end));
+        }
         // fixed-order reductions
         for (int bi = 0; bi < q.b; bi++) {
             for (int gi = 0; gi < q.g; gi++) {
@@ -98,24 +88,65 @@ final class SsdChunkedBackward {
         }
     }
 
+    /** Units [start, end) of the (batch row, group, head slice) list, on one task's buffers. */
+    private static void units(SsdProblem q, SsdWorkspace ws, int slices, float[] sums, float[] privB, float[] privC,
+                              int start, int end) {
+        int extra = slices - 1;
+        SsdWorkspace.Task t = ws.acquire();
+        try {
+            Buffers bf = t.backward == null ? (t.backward = new Buffers(t)) : t.backward;
+            for (int u = start; u < end; u++) {
+                int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
+                int hA = SsdChunkOps.sliceStart(q, gi, s, slices), hB = SsdChunkOps.sliceStart(q, gi, s + 1, slices);
+                bf.bind(q, hB - hA);
+                if (s == 0) {
+                    bf.sink(q.dbm, q.dbAt(bi, 0, gi), q.dbS, q.dcm, q.dcAt(bi, 0, gi), q.dcS);
+                } else {
+                    int at = ((bi * q.g + gi) * extra + s - 1) * q.l * q.n;
+                    bf.sink(privB, at, q.n, privC, at, q.n);
+                }
+                unit(q, bf, sums, bi, gi, hA, hB);
+            }
+        } finally {
+            ws.release(t);
+        }
+    }
+
     private static void addRow(float[] src, int so, float[] dst, int d, int n) {
         int nv = F.loopBound(n), k = 0;
         for (; k < nv; k += L) FloatVector.fromArray(F, dst, d + k).add(FloatVector.fromArray(F, src, so + k)).intoArray(dst, d + k);
         for (; k < n; k++) dst[d + k] += src[so + k];
     }
 
-    /** Where the dB and dC rows of one (batch row, group) go: row t at base + t·stride. */
-    private record Sink(float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride) {}
-
-    /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
-    private static final class Buffers {
-        final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
-        final float[] raw, pre, sig, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
+    /**
+     * A task's buffers (views of its workspace slots, rebound for every unit by {@link #bind}; shapes in
+     * comments) and where the unit's dB and dC rows go. Kept in the task ({@link SsdWorkspace.Task#backward})
+     * so that a call allocates none.
+     */
+    static final class Buffers {
+        float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
+        float[] raw, pre, sig, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
         float sigma; // epilogue's σ of the current head and chunk
+        // sink: row t of the (batch row, group)'s dB at db[dbBase + t·dbStride], of dC likewise
+        float[] db, dc;
+        int dbBase, dbStride, dcBase, dcStride;
 
-        Buffers(SsdProblem q, SsdWorkspace.Task t, int heads) {
+        Buffers(SsdWorkspace.Task t) {
             this.t = t;
+        }
+
+        void sink(float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride) {
+            this.db = db;
+            this.dbBase = dbBase;
+            this.dbStride = dbStride;
+            this.dc = dc;
+            this.dcBase = dcBase;
+            this.dcStride = dcStride;
+        }
+
+        /** The slots for a unit of {@code heads} heads of problem q (each grows on demand). */
+        void bind(SsdProblem q, int heads) {
             int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), qq = q.q * qp;
             bt = t.get(BT, n * qp);       // (n, Qp) Bᵀ of the chunk
             ct = t.get(CT, n * qp);       // (n, Qp) Cᵀ
@@ -168,24 +199,24 @@ final class SsdChunkedBackward {
     static long checkpointBudget = 8L << 20;
 
     /** Heads [hA, hB) of group gi, batch row bi. */
-    private static void unit(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB) {
+    private static void unit(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hA, int hB) {
         int[] cut = q.bounds(bi);
         int maxChunks = 0;
         for (int s = 0; s + 1 < cut.length; s++) maxChunks = Math.max(maxChunks, (cut[s + 1] - cut[s] + q.q - 1) / q.q);
         long perHead = (long) maxChunks * q.n * roundUp(q.p);
         int block = (int) Math.max(1, Math.min(hB - hA, checkpointBudget / Math.max(1, perHead)));
         for (int h0 = hA; h0 < hB; h0 += block) {
-            headBlock(q, bf, sink, sums, bi, gi, h0, Math.min(hB, h0 + block), cut, maxChunks);
+            headBlock(q, bf, sums, bi, gi, h0, Math.min(hB, h0 + block), cut, maxChunks);
         }
     }
 
     /** One block of heads [hA, hB): recompute pass and reverse pass over every sequence of the row. */
-    private static void headBlock(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB,
+    private static void headBlock(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hA, int hB,
                                   int[] cut, int maxChunks) {
         int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
         float[] ckpt = bf.t.get(CKPT, heads * maxChunks * sz); // (heads, chunks, n, pp): Sᵀ at each chunk start
         float[] ds = bf.t.get(DS, heads * sz);                  // (heads, n, pp): dSᵀ
-        boolean[] dsZero = new boolean[heads];
+        boolean[] dsZero = bf.t.flags(heads);
         for (int s = cut.length - 2; s >= 0; s--) {
             int t0 = cut[s], t1 = cut[s + 1], chunks = (t1 - t0 + q.q - 1) / q.q;
             boolean startZero = !(s == 0 && q.h0 != null);
@@ -223,11 +254,11 @@ final class SsdChunkedBackward {
                 int np = roundUp(n);
                 SsdTranspose.transpose(bf.dBT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    addRow(bf.rowsOut, i * np, sink.db(), sink.dbBase() + (c0 + i) * sink.dbStride(), n);
+                    addRow(bf.rowsOut, i * np, bf.db, bf.dbBase + (c0 + i) * bf.dbStride, n);
                 }
                 SsdTranspose.transpose(bf.dCT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    addRow(bf.rowsOut, i * np, sink.dc(), sink.dcBase() + (c0 + i) * sink.dcStride(), n);
+                    addRow(bf.rowsOut, i * np, bf.dc, bf.dcBase + (c0 + i) * bf.dcStride, n);
                 }
             }
             if (s == 0 && q.dh0 != null) {
