@@ -454,10 +454,10 @@ final class SsdChunkedBackward {
             }
         }
         bf.rowSeg[len - 1] += lastRow;
-        // σ's dot product runs on every call (without σ on whatever the buffers hold, then dropped): a
-        // call site taken only now and then is cold to C2, which then does not inline sumLanes there
+        // σ's sumLanes runs on every call (on a zero vector without σ): a call site taken only now and
+        // then is cold to C2, which then does not inline sumLanes there (its vector is boxed)
         FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < sz; i += L) {
+        for (int i = 0, end = withSigma ? sz : 0; i < end; i += L) {
             acc = FloatVector.fromArray(F, ds, dsAt + i).fma(FloatVector.fromArray(F, ckpt, sAt + i), acc);
         }
         float dot = VectorMath.sumLanes(acc);
