@@ -27,8 +27,10 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <h2>Threads, workspace, implementations</h2>
  * Work is split over batch rows × heads on the caller's pool (null = calling thread). A
- * {@link SsdWorkspace} holds every scratch buffer so that repeated calls allocate nothing; pass
- * null to use a temporary one. One workspace must not be used by two calls at the same time.
+ * {@link SsdWorkspace} holds every scratch buffer (and the call's argument record) so that repeated
+ * calls allocate nothing — on one thread; with a pool, the fork/join tasks and their closure (a few
+ * hundred bytes per call); pass null to use a temporary one. One workspace must not be used by two
+ * calls at the same time.
  * The entry points without an {@link Impl} pick the SIMD kernels (the chunked algorithm for
  * sequences of {@link #CHUNKED_MIN_LENGTH} tokens or more, the SIMD recurrence below), or the
  * scalar twins when {@link KernelConfig#FORCE_SCALAR}.
@@ -98,18 +100,22 @@ public final class Ssd {
                                float[] initialState, int[][] cuSeqlens,
                                float[] A, float[] D, float[] dtBias,
                                int batch, int length, SsdConfig cfg, SsdWorkspace ws, ForkJoinPool pool) {
-        SsdProblem pr = SsdChecks.forward(y, yOff, yStride, finalState, x, xOff, xStride, dt, dtOff, dtStride,
-                B, bOff, bStride, C, cOff, cStride, initialState, cuSeqlens, A, D, dtBias, batch, length, cfg);
         if (ws == null) ws = new SsdWorkspace();
+        SsdProblem pr = SsdChecks.forward(ws.problem(), y, yOff, yStride, finalState, x, xOff, xStride, dt, dtOff,
+                dtStride, B, bOff, bStride, C, cOff, cStride, initialState, cuSeqlens, A, D, dtBias, batch, length, cfg);
         if (impl == Impl.AUTO) {
             impl = KernelConfig.FORCE_SCALAR ? Impl.SCALAR : length >= CHUNKED_MIN_LENGTH ? Impl.CHUNKED : Impl.RECURRENT;
         }
-        switch (impl) {
-            case SCALAR -> SsdScalar.forward(pr, pool);
-            case RECURRENT -> SsdRecurrent.forward(pr, ws, pool);
-            case CHUNKED_SCALAR -> SsdChunkedScalar.forward(pr, pool);
-            case CHUNKED -> SsdChunked.forward(pr, ws, pool);
-            default -> throw new IllegalArgumentException("impl " + impl);
+        try {
+            switch (impl) {
+                case SCALAR -> SsdScalar.forward(pr, pool);
+                case RECURRENT -> SsdRecurrent.forward(pr, ws, pool);
+                case CHUNKED_SCALAR -> SsdChunkedScalar.forward(pr, pool);
+                case CHUNKED -> SsdChunked.forward(pr, ws, pool);
+                default -> throw new IllegalArgumentException("impl " + impl);
+            }
+        } finally {
+            pr.clear();
         }
     }
 
@@ -166,18 +172,22 @@ public final class Ssd {
                                 float[] initialState, int[][] cuSeqlens,
                                 float[] A, float[] D, float[] dtBias,
                                 int batch, int length, SsdConfig cfg, SsdWorkspace ws, ForkJoinPool pool) {
-        SsdProblem pr = SsdChecks.backward(dx, dxOff, dxStride, ddt, ddtOff, ddtStride, dB, dBOff, dBStride,
-                dC, dCOff, dCStride, dA, dD, dDtBias, dInitialState, dy, dyOff, dyStride, dFinalState,
+        if (ws == null) ws = new SsdWorkspace();
+        SsdProblem pr = SsdChecks.backward(ws.problem(), dx, dxOff, dxStride, ddt, ddtOff, ddtStride, dB, dBOff,
+                dBStride, dC, dCOff, dCStride, dA, dD, dDtBias, dInitialState, dy, dyOff, dyStride, dFinalState,
                 x, xOff, xStride, dt, dtOff, dtStride, B, bOff, bStride, C, cOff, cStride, initialState, cuSeqlens,
                 A, D, dtBias, batch, length, cfg);
-        if (ws == null) ws = new SsdWorkspace();
         if (impl == Impl.AUTO) impl = KernelConfig.FORCE_SCALAR ? Impl.SCALAR : Impl.CHUNKED;
-        switch (impl) {
-            case SCALAR -> SsdScalar.backward(pr, pool);
-            case CHUNKED_SCALAR -> SsdChunkedScalar.backward(pr, pool);
-            case CHUNKED -> SsdChunkedBackward.backward(pr, ws, pool);
-            default -> throw new IllegalArgumentException("impl " + impl + " has no backward; use SCALAR, "
-                    + "CHUNKED_SCALAR or CHUNKED");
+        try {
+            switch (impl) {
+                case SCALAR -> SsdScalar.backward(pr, pool);
+                case CHUNKED_SCALAR -> SsdChunkedScalar.backward(pr, pool);
+                case CHUNKED -> SsdChunkedBackward.backward(pr, ws, pool);
+                default -> throw new IllegalArgumentException("impl " + impl + " has no backward; use SCALAR, "
+                        + "CHUNKED_SCALAR or CHUNKED");
+            }
+        } finally {
+            pr.clear();
         }
     }
 

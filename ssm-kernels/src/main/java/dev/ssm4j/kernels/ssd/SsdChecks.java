@@ -8,13 +8,13 @@ package dev.ssm4j.kernels.ssd;
 final class SsdChecks {
     private SsdChecks() {}
 
-    static SsdProblem forward(float[] y, int yOff, int yS, float[] fin,
+    /** Checks a forward call's arguments and fills {@code pr} with them. */
+    static SsdProblem forward(SsdProblem pr, float[] y, int yOff, int yS, float[] fin,
                               float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
                               float[] B, int bOff, int bS, float[] C, int cOff, int cS,
                               float[] h0, int[][] cu, float[] A, float[] D, float[] dtBias,
                               int batch, int length, SsdConfig cfg) {
-        SsdProblem pr = inputs(x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias,
-                batch, length, cfg);
+        inputs(pr, x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias, batch, length, cfg);
         tokens("y", y, yOff, yS, cfg.xWidth(), "h*p", batch, length);
         state("finalState", fin, batch, cfg, true);
         pr.y = y;
@@ -24,7 +24,8 @@ final class SsdChecks {
         return pr;
     }
 
-    static SsdProblem backward(float[] dx, int dxOff, int dxS, float[] ddt, int ddtOff, int ddtS,
+    /** Checks a backward call's arguments and fills {@code pr} with them. */
+    static SsdProblem backward(SsdProblem pr, float[] dx, int dxOff, int dxS, float[] ddt, int ddtOff, int ddtS,
                                float[] dB, int dBOff, int dBS, float[] dC, int dCOff, int dCS,
                                float[] dA, float[] dD, float[] dDtBias, float[] dh0,
                                float[] dy, int dyOff, int dyS, float[] dfin,
@@ -32,8 +33,7 @@ final class SsdChecks {
                                float[] B, int bOff, int bS, float[] C, int cOff, int cS,
                                float[] h0, int[][] cu, float[] A, float[] D, float[] dtBias,
                                int batch, int length, SsdConfig cfg) {
-        SsdProblem pr = inputs(x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias,
-                batch, length, cfg);
+        inputs(pr, x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias, batch, length, cfg);
         int h = cfg.heads();
         tokens("dx", dx, dxOff, dxS, cfg.xWidth(), "h*p", batch, length);
         tokens("ddt", ddt, ddtOff, ddtS, h, "h", batch, length);
@@ -74,7 +74,7 @@ final class SsdChecks {
                            float[] B, int bOff, int bS, float[] C, int cOff, int cS,
                            float[] A, float[] D, float[] dtBias, int batch, SsdConfig cfg) {
         state("state", state, batch, cfg, false);
-        SsdProblem pr = forward(y, yOff, yS, state, x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS,
+        SsdProblem pr = forward(new SsdProblem(), y, yOff, yS, state, x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS,
                 state, null, A, D, dtBias, batch, 1, cfg);
         return pr;
     }
@@ -92,12 +92,12 @@ final class SsdChecks {
         tokens("y", y, yOff, yS, cfg.xWidth(), "h*p", batch, 1);
     }
 
-    private static SsdProblem inputs(float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
+    private static void inputs(SsdProblem pr, float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,
                                      float[] B, int bOff, int bS, float[] C, int cOff, int cS,
                                      float[] h0, int[][] cu, float[] A, float[] D, float[] dtBias,
                                      int batch, int length, SsdConfig cfg) {
         checkInputs(x, xOff, xS, dt, dtOff, dtS, B, bOff, bS, C, cOff, cS, h0, cu, A, D, dtBias, batch, length, cfg);
-        SsdProblem pr = new SsdProblem(batch, length, cfg);
+        pr.reset(batch, length, cfg);
         pr.x = x;
         pr.xOff = xOff;
         pr.xS = xS;
@@ -115,7 +115,6 @@ final class SsdChecks {
         pr.a = A;
         pr.d = D;
         pr.dtBias = dtBias;
-        return pr;
     }
 
     private static void checkInputs(float[] x, int xOff, int xS, float[] dt, int dtOff, int dtS,

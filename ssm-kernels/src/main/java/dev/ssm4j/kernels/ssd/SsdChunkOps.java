@@ -51,41 +51,63 @@ final class SsdChunkOps {
     // ---- Δ ------------------------------------------------------------------------------------
 
     /**
-     * Δ and Δ·A of head hh for the tokens [c0, c0 + len) of row bi into delta[0..len) and
-     * dtA[0..len), the raw dt + bias into raw; lanes [len, roundUp(len)) are set to 0.
+     * The Δ work of head hh for the tokens [c0, c0 + len) of row bi, every array padded to
+     * roundUp(len) lanes:
+     * <pre>
+     *   raw   = dt + dt_bias                        (0 past len)
+     *   pre   = softplus(raw), or raw without it    (before the clamp; past len: of raw = 0)  — skipped when null
+     *   delta = Δ = clamp(pre)                      (0 past len)
+     *   dtA   = Δ·A                                 (0 past len)
+     *   cum_i = Σ_{k≤i} dtA_k                       (0 past len)
+     *   decay = exp(dtA), ecum = exp(cum)           (1 past len)
+     * </pre>
+     * and returns cum_{len−1}, the chunk's total log-decay. softplus is VectorMath.softplus's
+     * operations in its order (max(raw, 0) + log1pUnit(exp(−|raw|))), so every value is bit for bit
+     * what separate softplus and exp calls give.
+     *
+     * <p>Why it is one method with one exp call site (docs/ssd.md, "Allocation and the JIT"): each
+     * inlined VectorMath.exp costs C2 about 13 000 of the 18 000 IR nodes a compilation may reach
+     * before it stops inlining (NodeCountInliningCutoff), and a VectorMath call that is not inlined
+     * boxes its vectors on the heap. The three exps of a chunk (softplus's, exp(cum), exp(dtA)) run
+     * through the one loop below, one pass each, so this method's compilation holds one exp and one
+     * log1pUnit and both fit. It is longer than 325 bytecodes (C2's FreqInlineSize; checked by
+     * SsdJitShapeTest), so C2 never inlines it into the kernels' big loop methods, where the budget
+     * is already spent by other work: it is always compiled on its own.
      */
-    static void chunkDt(SsdProblem q, int bi, int hh, int c0, int len, float[] raw, float[] delta, float[] dtA) {
+    static float deltas(SsdProblem q, int bi, int hh, int c0, int len, float[] raw, float[] pre, float[] delta,
+                        float[] dtA, float[] cum, float[] decay, float[] ecum) {
         float bias = q.dtBias == null ? 0f : q.dtBias[hh], a = q.a[hh];
         int at = q.dtAt(bi, c0, hh), lp = roundUp(len);
         for (int j = 0; j < len; j++) raw[j] = q.dt[at + j * q.dtS] + bias;
         Arrays.fill(raw, len, lp, 0f);
-        for (int v = 0; v < lp; v += L) {
-            FloatVector r = FloatVector.fromArray(F, raw, v);
-            FloatVector d = q.softplus ? VectorMath.softplus(r) : r;
-            if (q.clamp) d = d.max(q.dtMin).min(q.dtMax);
-            d.intoArray(delta, v);
-            d.mul(a).intoArray(dtA, v);
+        // pass 0: e^−|raw| into decay (softplus only; −|raw| staged in cum, which is free until pass 1);
+        // then Δ, Δ·A and cum; pass 1: decay = exp(dtA); pass 2: ecum = exp(cum)
+        if (q.softplus) for (int j = 0; j < lp; j++) cum[j] = -Math.abs(raw[j]);
+        float total = 0f;
+        for (int pass = q.softplus ? 0 : 1; pass < 3; pass++) {
+            if (pass == 1) {
+                for (int v = 0; v < lp; v += L) {
+                    FloatVector r = FloatVector.fromArray(F, raw, v);
+                    FloatVector d = q.softplus ? r.max(0f).add(VectorMath.log1pUnit(FloatVector.fromArray(F, decay, v))) : r;
+                    if (pre != null) d.intoArray(pre, v);
+                    if (q.clamp) d = d.max(q.dtMin).min(q.dtMax);
+                    d.intoArray(delta, v);
+                    d.mul(a).intoArray(dtA, v);
+                }
+                Arrays.fill(delta, len, lp, 0f);
+                Arrays.fill(dtA, len, lp, 0f);
+                float s = 0f;
+                for (int i = 0; i < len; i++) cum[i] = s += dtA[i];
+                Arrays.fill(cum, len, lp, 0f);
+                total = s;
+            }
+            float[] src = pass == 1 ? dtA : cum, dst = pass == 2 ? ecum : decay;
+            for (int v = 0; v < lp; v += L) VectorMath.exp(FloatVector.fromArray(F, src, v)).intoArray(dst, v);
         }
-        Arrays.fill(delta, len, lp, 0f);
-        Arrays.fill(dtA, len, lp, 0f);
-    }
-
-    /** cum_i = Σ_{k≤i} dtA_k into cum, exp(cum_i) into expCum (lanes past len: cum 0, exp 1, unused). */
-    static float cumulate(float[] dtA, int len, float[] cum, float[] expCum) {
-        float s = 0f;
-        for (int i = 0; i < len; i++) cum[i] = s += dtA[i];
-        int lp = roundUp(len);
-        Arrays.fill(cum, len, lp, 0f);
-        for (int v = 0; v < lp; v += L) VectorMath.exp(FloatVector.fromArray(F, cum, v)).intoArray(expCum, v);
-        return s;
+        return total;
     }
 
     // ---- decay matrix ---------------------------------------------------------------------------
-
-    /** decay_j = exp(dtA_j) for j &lt; len (lanes past len: 1, unused). */
-    static void decays(float[] dtA, int len, float[] decay) {
-        for (int v = 0; v < roundUp(len); v += L) VectorMath.exp(FloatVector.fromArray(F, dtA, v)).intoArray(decay, v);
-    }
 
     private static final float FLUSH = 1e-30f;
 

@@ -44,18 +44,25 @@ final class SsdChunked {
             DTA = 10, CUM = 11, ECUM = 12, W = 13, DECAY = 14;
 
     static void forward(SsdProblem q, SsdWorkspace ws, ForkJoinPool pool) {
-        int slices = SsdChunkOps.slices(q, pool);
-        Parallel.forRange(pool, q.b * q.g * slices, 1, (start, end) -> {
-            SsdWorkspace.Task t = ws.acquire();
-            try {
-                for (int u = start; u < end; u++) {
-                    int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
-                    unit(q, t, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices), SsdChunkOps.sliceStart(q, gi, s + 1, slices));
-                }
-            } finally {
-                ws.release(t);
+        int slices = SsdChunkOps.slices(q, pool), units = q.b * q.g * slices;
+        if (Parallel.serial(pool, units, 1)) {
+            units(q, ws, slices, 0, units); // no task closure: one thread allocates nothing
+        } else {
+            Parallel.forRange(pool, units, 1, (start, end) -> units(q, ws, slices, start, end));
+        }
+    }
+
+    /** Units [start, end) of the (batch row, group, head slice) list, on one task's buffers. */
+    private static void units(SsdProblem q, SsdWorkspace ws, int slices, int start, int end) {
+        SsdWorkspace.Task t = ws.acquire();
+        try {
+            for (int u = start; u < end; u++) {
+                int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
+                unit(q, t, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices), SsdChunkOps.sliceStart(q, gi, s + 1, slices));
             }
-        });
+        } finally {
+            ws.release(t);
+        }
     }
 
     /** Heads [hA, hB) of group gi, batch row bi. */
@@ -73,7 +80,7 @@ final class SsdChunked {
         float[] raw = t.get(RAW, qp), delta = t.get(DELTA, qp), dtA = t.get(DTA, qp), decay = t.get(DECAY, qp);
         float[] cum = t.get(CUM, qp), ecum = t.get(ECUM, qp), w = t.get(W, qp);
         int[] cut = q.bounds(bi);
-        boolean[] zero = new boolean[heads]; // state known to be all zero (skip the state → output product)
+        boolean[] zero = t.flags(heads); // state known to be all zero (skip the state → output product)
         for (int s = 0; s + 1 < cut.length; s++) {
             boolean lastSeq = s + 2 == cut.length;
             for (int hh = hA; hh < hB; hh++) {
@@ -97,9 +104,7 @@ final class SsdChunked {
                 for (int hh = hA; hh < hB; hh++) {
                     int so = (hh - hA) * sz;
                     float dSkip = q.d == null ? 0f : q.d[hh];
-                    SsdChunkOps.chunkDt(q, bi, hh, c0, len, raw, delta, dtA);
-                    float total = SsdChunkOps.cumulate(dtA, len, cum, ecum);
-                    SsdChunkOps.decays(dtA, len, decay);
+                    float total = SsdChunkOps.deltas(q, bi, hh, c0, len, raw, null, delta, dtA, cum, decay, ecum);
                     SsdChunkOps.decayMatrix(m, cb, qp, null, row, decay, delta, len);
                     int xo = (hh - hA) * pp; // this head's columns of xall and yall
                     // Y = exp(cum) ∘ (C · Sᵀ)   (state → output: the low-rank off-diagonal blocks), C read in place,

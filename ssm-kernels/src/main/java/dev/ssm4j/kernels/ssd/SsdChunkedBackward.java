@@ -45,7 +45,7 @@ final class SsdChunkedBackward {
     private static final int CKPT = 0, DS = 1, BT = 2, CT = 3, CB = 4, DCB = 5, DCBT = 6, DCT = 7, DBT = 8, E = 9, M = 10,
             DM = 11, ROW = 12, XP = 13, DYP = 14, DYS = 15, XPT = 16, XWT = 17, DYST = 18, U = 19, DXA = 20, DCOFF = 21,
             RAW = 22, DELTA = 23, DTA = 24, DECAY = 25, CUM = 26, ECUM = 27, W = 28, DDELTA = 29, COLT = 30, COLSEG = 31,
-            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36, DXO = 37;
+            ROWSEG = 32, RHO = 33, DRAW = 34, XW = 35, ROWS_OUT = 36, DXO = 37, PRE = 38, SIG = 39;
     // shared (call-wide) slots
     private static final int HEAD_SUMS = 0, PRIVATE_DB = 1, PRIVATE_DC = 2;
 
@@ -60,22 +60,12 @@ final class SsdChunkedBackward {
             Arrays.fill(privB, 0, privSize, 0f);
             Arrays.fill(privC, 0, privSize, 0f);
         }
-        Parallel.forRange(pool, q.b * q.g * slices, 1, (start, end) -> {
-            SsdWorkspace.Task t = ws.acquire();
-            try {
-                for (int u = start; u < end; u++) {
-                    int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
-                    Sink sink = s == 0
-                            ? new Sink(q.dbm, q.dbAt(bi, 0, gi), q.dbS, q.dcm, q.dcAt(bi, 0, gi), q.dcS)
-                            : new Sink(privB, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n,
-                                    privC, ((bi * q.g + gi) * extra + s - 1) * q.l * q.n, q.n);
-                    unit(q, new Buffers(q, t, SsdChunkOps.sliceStart(q, gi, s + 1, slices) - SsdChunkOps.sliceStart(q, gi, s, slices)), sink, sums, bi, gi, SsdChunkOps.sliceStart(q, gi, s, slices),
-                            SsdChunkOps.sliceStart(q, gi, s + 1, slices));
-                }
-            } finally {
-                ws.release(t);
-            }
-        });
+        int units = q.b * q.g * slices;
+        if (Parallel.serial(pool, units, 1)) {
+            units(q, ws, slices, sums, privB, privC, 0, units); // no task closure: one thread allocates nothing
+        } else {
+            Parallel.forRange(pool, units, 1, (start, end) -> units(q, ws, slices, sums, privB, privC, start, end));
+        }
         // fixed-order reductions
         for (int bi = 0; bi < q.b; bi++) {
             for (int gi = 0; gi < q.g; gi++) {
@@ -98,23 +88,65 @@ final class SsdChunkedBackward {
         }
     }
 
+    /** Units [start, end) of the (batch row, group, head slice) list, on one task's buffers. */
+    private static void units(SsdProblem q, SsdWorkspace ws, int slices, float[] sums, float[] privB, float[] privC,
+                              int start, int end) {
+        int extra = slices - 1;
+        SsdWorkspace.Task t = ws.acquire();
+        try {
+            Buffers bf = t.backward == null ? (t.backward = new Buffers(t)) : t.backward;
+            for (int u = start; u < end; u++) {
+                int bi = u / (q.g * slices), gi = (u / slices) % q.g, s = u % slices;
+                int hA = SsdChunkOps.sliceStart(q, gi, s, slices), hB = SsdChunkOps.sliceStart(q, gi, s + 1, slices);
+                bf.bind(q, hB - hA);
+                if (s == 0) {
+                    bf.sink(q.dbm, q.dbAt(bi, 0, gi), q.dbS, q.dcm, q.dcAt(bi, 0, gi), q.dcS);
+                } else {
+                    int at = ((bi * q.g + gi) * extra + s - 1) * q.l * q.n;
+                    bf.sink(privB, at, q.n, privC, at, q.n);
+                }
+                unit(q, bf, sums, bi, gi, hA, hB);
+            }
+        } finally {
+            ws.release(t);
+        }
+    }
+
     private static void addRow(float[] src, int so, float[] dst, int d, int n) {
         int nv = F.loopBound(n), k = 0;
         for (; k < nv; k += L) FloatVector.fromArray(F, dst, d + k).add(FloatVector.fromArray(F, src, so + k)).intoArray(dst, d + k);
         for (; k < n; k++) dst[d + k] += src[so + k];
     }
 
-    /** Where the dB and dC rows of one (batch row, group) go: row t at base + t·stride. */
-    private record Sink(float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride) {}
-
-    /** The task's buffers for one call (views of the workspace slots; shapes in comments). */
-    private static final class Buffers {
-        final float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
-        final float[] raw, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
+    /**
+     * A task's buffers (views of its workspace slots, rebound for every unit by {@link #bind}; shapes in
+     * comments) and where the unit's dB and dC rows go. Kept in the task ({@link SsdWorkspace.Task#backward})
+     * so that a call allocates none.
+     */
+    static final class Buffers {
+        float[] bt, ct, cb, dcb, dcbT, dCT, dBT, e, m, dm, row, xp, dyp, dxo, dys, xpT, xwT, dysT, u, dxa, dcoff;
+        float[] raw, pre, sig, delta, dtA, decay, cum, ecum, w, dDelta, colT, colSeg, rowSeg, rho, dRaw, xw, rowsOut;
         final SsdWorkspace.Task t;
+        float sigma; // epilogue's σ of the current head and chunk
+        // sink: row t of the (batch row, group)'s dB at db[dbBase + t·dbStride], of dC likewise
+        float[] db, dc;
+        int dbBase, dbStride, dcBase, dcStride;
 
-        Buffers(SsdProblem q, SsdWorkspace.Task t, int heads) {
+        Buffers(SsdWorkspace.Task t) {
             this.t = t;
+        }
+
+        void sink(float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride) {
+            this.db = db;
+            this.dbBase = dbBase;
+            this.dbStride = dbStride;
+            this.dc = dc;
+            this.dcBase = dcBase;
+            this.dcStride = dcStride;
+        }
+
+        /** The slots for a unit of {@code heads} heads of problem q (each grows on demand). */
+        void bind(SsdProblem q, int heads) {
             int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), qq = q.q * qp;
             bt = t.get(BT, n * qp);       // (n, Qp) Bᵀ of the chunk
             ct = t.get(CT, n * qp);       // (n, Qp) Cᵀ
@@ -140,6 +172,8 @@ final class SsdChunkedBackward {
             xw = t.get(XW, q.q * pp);     // (Q, pp) w ∘ X (recompute pass)
             rowsOut = t.get(ROWS_OUT, q.q * roundUp(n)); // (Q, np) dB or dC rows of the chunk
             raw = t.get(RAW, qp);
+            pre = t.get(PRE, qp);         // softplus(raw) before the clamp (raw without softplus)
+            sig = t.get(SIG, qp);         // σ(raw) = dsoftplus/draw
             delta = t.get(DELTA, qp);
             dtA = t.get(DTA, qp);
             decay = t.get(DECAY, qp);
@@ -165,24 +199,24 @@ final class SsdChunkedBackward {
     static long checkpointBudget = 8L << 20;
 
     /** Heads [hA, hB) of group gi, batch row bi. */
-    private static void unit(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB) {
+    private static void unit(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hA, int hB) {
         int[] cut = q.bounds(bi);
         int maxChunks = 0;
         for (int s = 0; s + 1 < cut.length; s++) maxChunks = Math.max(maxChunks, (cut[s + 1] - cut[s] + q.q - 1) / q.q);
         long perHead = (long) maxChunks * q.n * roundUp(q.p);
         int block = (int) Math.max(1, Math.min(hB - hA, checkpointBudget / Math.max(1, perHead)));
         for (int h0 = hA; h0 < hB; h0 += block) {
-            headBlock(q, bf, sink, sums, bi, gi, h0, Math.min(hB, h0 + block), cut, maxChunks);
+            headBlock(q, bf, sums, bi, gi, h0, Math.min(hB, h0 + block), cut, maxChunks);
         }
     }
 
     /** One block of heads [hA, hB): recompute pass and reverse pass over every sequence of the row. */
-    private static void headBlock(SsdProblem q, Buffers bf, Sink sink, float[] sums, int bi, int gi, int hA, int hB,
+    private static void headBlock(SsdProblem q, Buffers bf, float[] sums, int bi, int gi, int hA, int hB,
                                   int[] cut, int maxChunks) {
         int n = q.n, pp = roundUp(q.p), qp = roundUp(q.q), heads = hB - hA, sz = n * pp;
         float[] ckpt = bf.t.get(CKPT, heads * maxChunks * sz); // (heads, chunks, n, pp): Sᵀ at each chunk start
         float[] ds = bf.t.get(DS, heads * sz);                  // (heads, n, pp): dSᵀ
-        boolean[] dsZero = new boolean[heads];
+        boolean[] dsZero = bf.t.flags(heads);
         for (int s = cut.length - 2; s >= 0; s--) {
             int t0 = cut[s], t1 = cut[s + 1], chunks = (t1 - t0 + q.q - 1) / q.q;
             boolean startZero = !(s == 0 && q.h0 != null);
@@ -220,11 +254,11 @@ final class SsdChunkedBackward {
                 int np = roundUp(n);
                 SsdTranspose.transpose(bf.dBT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    addRow(bf.rowsOut, i * np, sink.db(), sink.dbBase() + (c0 + i) * sink.dbStride(), n);
+                    addRow(bf.rowsOut, i * np, bf.db, bf.dbBase + (c0 + i) * bf.dbStride, n);
                 }
                 SsdTranspose.transpose(bf.dCT, 0, qp, len, n, bf.rowsOut, np);
                 for (int i = 0; i < len; i++) {
-                    addRow(bf.rowsOut, i * np, sink.dc(), sink.dcBase() + (c0 + i) * sink.dcStride(), n);
+                    addRow(bf.rowsOut, i * np, bf.dc, bf.dcBase + (c0 + i) * bf.dcStride, n);
                 }
             }
             if (s == 0 && q.dh0 != null) {
@@ -250,8 +284,7 @@ final class SsdChunkedBackward {
             SsdChunkOps.packHeads(q.x, q.xAt(bi, c0, 0), q.xS, hA, hB, p, len, bf.xp, q.q, pp);
             for (int hh = hA; hh < hB; hh++) {
                 int at = ((hh - hA) * maxChunks + c) * sz;
-                SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
-                SsdChunkOps.decays(bf.dtA, len, bf.decay);
+                SsdChunkOps.deltas(q, bi, hh, c0, len, bf.raw, null, bf.delta, bf.dtA, bf.cum, bf.decay, bf.ecum);
                 float keep = 1f;
                 for (int j = len - 1; j >= 0; j--) { // w_j = Π_{k>j} decay_k · Δ_j
                     bf.w[j] = keep * bf.delta[j];
@@ -270,10 +303,8 @@ final class SsdChunkedBackward {
         int p = q.p, n = q.n, pp = roundUp(p), qp = roundUp(q.q), lp = roundUp(len), sz = n * pp;
         float a = q.a[hh], dSkip = q.d == null ? 0f : q.d[hh];
         // Δ, decays, the decay matrix L (kept in e), M and the state weights w
-        SsdChunkOps.chunkDt(q, bi, hh, c0, len, bf.raw, bf.delta, bf.dtA);
-        float total = SsdChunkOps.cumulate(bf.dtA, len, bf.cum, bf.ecum);
+        float total = SsdChunkOps.deltas(q, bi, hh, c0, len, bf.raw, bf.pre, bf.delta, bf.dtA, bf.cum, bf.decay, bf.ecum);
         float keep = (float) Math.exp(total);
-        SsdChunkOps.decays(bf.dtA, len, bf.decay);
         SsdChunkOps.decayMatrix(bf.m, bf.cb, qp, bf.e, bf.row, bf.decay, bf.delta, len);
         SsdChunkOps.stateWeights(bf.row, bf.delta, len, bf.w);
         // x and dy of this head: dense (len, pp) blocks at ho, packed by the caller (see SsdChunked)
@@ -300,9 +331,9 @@ final class SsdChunkedBackward {
             }
         }
         SsdChunked.scaleRows(dya, dyo, dys, bf.ecum, len, pp, bf.dys);
-        // state → output: dCoffᵀ = Sᵀ_{c−1} · (e^cum∘dY)ᵀ; ρ_i = C_i·dCoff_i; σ = e^{cum_last}·<dS_c, S_{c−1}>
+        // state → output: dCoffᵀ = Sᵀ_{c−1} · (e^cum∘dY)ᵀ; ρ_i = C_i·dCoff_i (σ = e^{cum_last}·<dS_c, S_{c−1}>
+        // in epilogue)
         Arrays.fill(bf.rho, 0, lp, 0f);
-        float sigma = 0f;
         if (!prevZero) {
             SsdGemm.mm(bf.dcoff, 0, qp, 0f, null, 0, 0, ckpt, sAt, pp, 1, bf.dysT, 0, qp, n, lp, 0, p);
             for (int v = 0; v < lp; v += L) {
@@ -315,7 +346,6 @@ final class SsdChunkedBackward {
                 }
                 acc.intoArray(bf.rho, v);
             }
-            if (!dsZero) sigma = keep * dot(ds, dsAt, ckpt, sAt, sz);
         }
         // dBᵀ += dSᵀ_c · (w∘X)ᵀ
         if (!dsZero) SsdGemm.mm(bf.dBT, 0, qp, 1f, bf.dBT, 0, qp, ds, dsAt, pp, 1, bf.xwT, 0, qp, n, lp, 0, p);
@@ -325,11 +355,11 @@ final class SsdChunkedBackward {
             SsdGemm.mm(bf.dm, r0 * qp, qp, 0f, null, 0, 0, dya, dyo + r0 * dys, dys, 1, bf.xpT, 0, qp, rows,
                     roundUp(r0 + rows), 0, p);
         }
-        triangle(bf, len, qp);
-        // dx, dw, dD
-        float dD = epilogue(q, bf, len, pp, ho, dsZero);
+        triangle(bf, len, qp, q.softplus);
+        // dx, dw, dD, σ
+        float dD = epilogue(bf, len, pp, ho, dsZero, !prevZero && !dsZero, keep, ds, dsAt, ckpt, sAt, sz);
         // dΔ·A through the segment sums: T_0 = Σρ + σ; T_{k+1} = T_k + colSeg_k − rowSeg_k
-        float tk = sigma, dA = 0f;
+        float sigma = bf.sigma, tk = sigma, dA = 0f;
         for (int i = 0; i < len; i++) tk += bf.rho[i];
         bf.rowSeg[len - 1] += sigma;
         for (int k = 0; k < len; k++) {
@@ -347,18 +377,18 @@ final class SsdChunkedBackward {
                 n, pp, 0, len);
     }
 
-    private static float dot(float[] a, int ao, float[] b, int bo, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < len; i += L) acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        return VectorMath.sumLanes(acc);
-    }
-
     /**
      * The elementwise part over the lower triangle, row i, j ≤ i (vectors up to the diagonal):
      * dCB += dM·L·Δ_j (group accumulator), colT_j += dM·CB·L (∂L/∂Δ_j through M), and the
      * segment-sum gradient dseg = dM·M for j &lt; i, summed by columns (colSeg) and rows (rowSeg).
+     * Then, with softplus, σ(raw) into sig for {@link #rawChain}: here because this method is
+     * compiled on its own (longer than C2's FreqInlineSize, checked by SsdJitShapeTest) and, after
+     * the loop's sumLanes (~10 000 IR nodes), there is room for sigmoid (~11 000) within C2's
+     * inlining budget (docs/ssd.md, "Allocation and the JIT"). Before the loop it pushed sumLanes
+     * past the budget (boxed, 0.6 MB per call at l = 256); in rawChain, which C2 inlines into
+     * headChunk, it could land past it too.
      */
-    private static void triangle(Buffers bf, int len, int qp) {
+    private static void triangle(Buffers bf, int len, int qp, boolean softplus) {
         int lp = roundUp(len);
         Arrays.fill(bf.colT, 0, lp, 0f);
         Arrays.fill(bf.colSeg, 0, lp, 0f);
@@ -380,13 +410,23 @@ final class SsdChunkedBackward {
             }
             bf.rowSeg[i] = VectorMath.sumLanes(rs) + bf.rho[i];
         }
+        if (softplus) {
+            for (int v = 0; v < lp; v += L) VectorMath.sigmoid(FloatVector.fromArray(F, bf.raw, v)).intoArray(bf.sig, v);
+        }
     }
 
     /**
      * dx_j = dX_j + w_j·U_j (into the chunk's dx block), dw_j = x_j·U_j → dΔ_j and the segment
-     * sums of the last row; returns Σ dY·x (the chunk's share of dD).
+     * sums of the last row; returns Σ dY·x (the chunk's share of dD). With {@code withSigma},
+     * σ = keep·&lt;dSᵀ_c, Sᵀ_{c−1}&gt; into bf.sigma (else 0).
+     *
+     * <p>It holds three sumLanes and is longer than C2's FreqInlineSize (checked by SsdJitShapeTest),
+     * so it is compiled on its own: inlined into headChunk (with σ's dot product, a small method of
+     * its own then) the last sumLanes landed past C2's inlining budget and boxed a vector per call
+     * (docs/ssd.md, "Allocation and the JIT").
      */
-    private static float epilogue(SsdProblem q, Buffers bf, int len, int pp, int ho, boolean dsZero) {
+    private static float epilogue(Buffers bf, int len, int pp, int ho, boolean dsZero, boolean withSigma, float keep,
+                                  float[] ds, int dsAt, float[] ckpt, int sAt, int sz) {
         FloatVector dd = FloatVector.zero(F);
         float lastRow = 0f;
         for (int j = 0; j < len; j++) {
@@ -414,6 +454,14 @@ final class SsdChunkedBackward {
             }
         }
         bf.rowSeg[len - 1] += lastRow;
+        // σ's sumLanes runs on every call (on a zero vector without σ): a call site taken only now and
+        // then is cold to C2, which then does not inline sumLanes there (its vector is boxed)
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0, end = withSigma ? sz : 0; i < end; i += L) {
+            acc = FloatVector.fromArray(F, ds, dsAt + i).fma(FloatVector.fromArray(F, ckpt, sAt + i), acc);
+        }
+        float dot = VectorMath.sumLanes(acc);
+        bf.sigma = withSigma ? keep * dot : 0f;
         return VectorMath.sumLanes(dd);
     }
 
@@ -421,10 +469,10 @@ final class SsdChunkedBackward {
     private static float rawChain(SsdProblem q, Buffers bf, int bi, int hh, int c0, int len) {
         int lp = roundUp(len);
         for (int v = 0; v < lp; v += L) {
-            FloatVector r = FloatVector.fromArray(F, bf.raw, v), g = FloatVector.fromArray(F, bf.dDelta, v);
-            if (q.softplus) g = g.mul(VectorMath.sigmoid(r));
+            FloatVector g = FloatVector.fromArray(F, bf.dDelta, v);
+            if (q.softplus) g = g.mul(FloatVector.fromArray(F, bf.sig, v));
             if (q.clamp) {
-                FloatVector pre = q.softplus ? VectorMath.softplus(r) : r;
+                FloatVector pre = FloatVector.fromArray(F, bf.pre, v);
                 g = g.blend(0f, pre.lt(q.dtMin).or(pre.compare(VectorOperators.GT, q.dtMax)));
             }
             g.intoArray(bf.dRaw, v);

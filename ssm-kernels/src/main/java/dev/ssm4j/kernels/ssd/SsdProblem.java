@@ -4,16 +4,20 @@ import dev.ssm4j.kernels.VectorMath;
 
 /**
  * Every argument of one SSD call, validated once by {@link Ssd} and handed to the implementations
- * (so that they do not repeat forty parameters). Package-private plumbing; one object per call.
+ * (so that they do not repeat forty parameters). Package-private plumbing. The forward and backward
+ * entry points refill the one held by the call's {@link SsdWorkspace} ({@link #reset}) and clear its
+ * array references when the call returns ({@link #clear}), so that a call allocates none.
  *
  * <p>Token-major tensors are (array, offset, token stride): element (bi, t, j) of a (b, l, ·)
  * tensor is at {@code off + (bi·l + t)·stride + j}. States are dense (b, h, p, n).
  */
 final class SsdProblem {
-    // sizes
-    final int b, l, h, p, g, n, q, hpg;
-    final boolean softplus, clamp;
-    final float dtMin, dtMax;
+    // sizes (set by reset)
+    int b, l, h, p, g, n, q, hpg;
+    boolean softplus, clamp;
+    float dtMin, dtMax;
+    /** {0, l}: the bounds of a row without cuSeqlens, kept so that {@link #bounds} allocates nothing. */
+    private final int[] whole = new int[2];
 
     // forward outputs
     float[] y;              // (b, l, h, p)
@@ -49,7 +53,11 @@ final class SsdProblem {
     int dyOff, dyS;
     float[] dfin;           // (b, h, p, n) or null
 
-    SsdProblem(int b, int l, SsdConfig cfg) {
+    SsdProblem() {}
+
+    /** Sizes of a new call; every array reference cleared (the checks set them). */
+    SsdProblem reset(int b, int l, SsdConfig cfg) {
+        clear();
         this.b = b;
         this.l = l;
         this.h = cfg.heads();
@@ -62,6 +70,15 @@ final class SsdProblem {
         this.clamp = cfg.clampsDt();
         this.dtMin = cfg.dtMin();
         this.dtMax = cfg.dtMax();
+        whole[1] = l;
+        return this;
+    }
+
+    /** Drops every reference to the caller's arrays (so that a kept workspace does not keep them alive). */
+    void clear() {
+        y = fin = x = dt = bm = cm = h0 = a = d = dtBias = null;
+        dx = ddt = dbm = dcm = da = dd = dDtBias = dh0 = dy = dfin = null;
+        cu = null;
     }
 
     // ---- indexing -------------------------------------------------------------------------
@@ -115,9 +132,9 @@ final class SsdProblem {
         return hh / hpg;
     }
 
-    /** Sequence boundaries of row bi: {0, …, l}; the state restarts from zero at each inner one. */
+    /** Sequence boundaries of row bi: {0, …, l}; the state restarts from zero at each inner one. Read only. */
     int[] bounds(int bi) {
-        return cu == null || cu[bi] == null ? new int[] {0, l} : cu[bi];
+        return cu == null || cu[bi] == null ? whole : cu[bi];
     }
 
     // ---- dt -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ public final class SsdWorkspace {
     private final ArrayList<Task> idle = new ArrayList<>();
     private final ArrayList<Task> all = new ArrayList<>();
     private final float[][] shared = new float[4][];
+    private final SsdProblem problem = new SsdProblem();
 
     public SsdWorkspace() {}
 
@@ -25,6 +26,11 @@ public final class SsdWorkspace {
         for (Task t : all) s += t.bytes();
         for (float[] f : shared) s += f == null ? 0 : 4L * f.length;
         return s;
+    }
+
+    /** The argument record of the current call (refilled by every call; calling thread only). */
+    SsdProblem problem() {
+        return problem;
     }
 
     synchronized Task acquire() {
@@ -50,6 +56,15 @@ public final class SsdWorkspace {
     /** The buffers of one task: numbered slots that grow on demand (contents undefined). */
     static final class Task {
         private final float[][] slots = new float[48][];
+        private boolean[] flags = new boolean[0];
+        /** The chunked backward's buffer views, rebound by each call (so that a call allocates none). */
+        SsdChunkedBackward.Buffers backward;
+
+        /** A boolean scratch of at least {@code size} entries (contents undefined). */
+        boolean[] flags(int size) {
+            if (flags.length < size) flags = new boolean[size];
+            return flags;
+        }
 
         float[] get(int slot, int size) {
             float[] f = slots[slot];
