@@ -87,7 +87,8 @@ public class SsdForwardBenchmark {
      */
     void small(Ssd.Impl impl) {
         int hp = h * p, gn = g * n;
-        Ssd.forward(impl, y, 0, hp, fin, x, 0, hp, dt, 0, h, bm, 0, gn, cm, 0, gn, null, null, a, d, dtBias, 1,
+        // one batch row and no final state: fin holds b rows, and its length is checked against the call
+        Ssd.forward(impl, y, 0, hp, null, x, 0, hp, dt, 0, h, bm, 0, gn, cm, 0, gn, null, null, a, d, dtBias, 1,
                 Math.min(l, 2 * chunk), cfg, ws, pool);
     }
 
