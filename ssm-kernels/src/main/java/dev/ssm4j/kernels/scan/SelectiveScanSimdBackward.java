@@ -59,7 +59,7 @@ public final class SelectiveScanSimdBackward {
      * forward's checkpoints, its own checkpoints at 1 MB (l = 2048, n = 16); the flush adds ~3 %.
      * Overridable with -Dssm4j.scan.run=N.
      */
-    static final int RUN = Integer.getInteger("ssm4j.scan.run", 16);
+    static final int RUN = Integer.getInteger("ssm4j.scan.run", 96);
 
     /** Tokens per recompute chunk = the checkpoint interval. */
     static final int T = ScanSpec.CHECKPOINT_TOKENS;
@@ -117,13 +117,13 @@ public final class SelectiveScanSimdBackward {
     /** Scratch of one part (thread), reused for every run it handles. Shapes in floats. */
     static final class Work {
         final Block[] blocks;            // up to RUN consecutive blocks of one (row, group)
-        final float[] hS;                // (n, L): running state
+        final float[] hS;                // (n, L): running state of the checkpoint pass
         final float[] hist;              // (T + 1, n, L): the chunk's start state, then h_t of its tokens (current block)
         final float[] decay;             // (T, n, L): exp(Δ'_t A) of the current chunk and block
         final float[] zeros;             // (n, L): the effective h_{t−1} at a cuSeqlens reset
         final float[] dCv, dBv;          // (T, n, L): per-lane sums of dC_t[s], dB_t[s] over the run's blocks
-        final float[] dtS, dtuS, sigS;   // (T, L): Δ'_t, Δ'_t·u_t and softplus'(Δ_t + Δbias) of the current chunk
-        final float[] gS, dzS;           // (T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
+        final float[] dtS, sigS;         // (blocks, T, L): Δ'_t and softplus'(Δ_t + Δbias) of the current chunk
+        final float[] gS, dzS;           // (blocks, T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
 
         Work(int n, int chunks, int maxBlocks, boolean ownCheckpoints) {
             blocks = new Block[maxBlocks];
@@ -134,11 +134,10 @@ public final class SelectiveScanSimdBackward {
             decay = new float[T * n * L];
             dCv = new float[T * n * L];
             dBv = new float[T * n * L];
-            dtS = new float[T * L];
-            dtuS = new float[T * L];
-            sigS = new float[T * L];
-            gS = new float[T * L];
-            dzS = new float[T * L];
+            dtS = new float[maxBlocks * T * L];
+            sigS = new float[maxBlocks * T * L];
+            gS = new float[maxBlocks * T * L];
+            dzS = new float[maxBlocks * T * L];
         }
     }
 
@@ -159,7 +158,7 @@ public final class SelectiveScanSimdBackward {
                 System.arraycopy(w.hS, 0, blk.ckpt, 0, nL);
                 for (int k = 0; k < chunks - 1; k++) {
                     ScanBlocks.deltaChunk(io, bi, cb, k * T, k * T + T, w.dtS, null);
-                    recomputeChunk(io, bi, gi, cb, k * T, k * T + T, reset, false, w, blk);
+                    checkpointChunk(io, bi, gi, cb, k * T, k * T + T, reset, w, blk);
                     System.arraycopy(w.hS, 0, blk.ckpt, (k + 1) * nL, nL);
                 }
             }
@@ -171,15 +170,16 @@ public final class SelectiveScanSimdBackward {
                 Arrays.fill(w.dCv, 0, (t1 - t0) * nL, 0f);
                 Arrays.fill(w.dBv, 0, (t1 - t0) * nL, 0f);
             }
+            // the per-token inputs of the whole run, token row by token row (count·L consecutive channels)
+            ScanBlocks.deltaRun(io, bi, c0, count, t0, t1, w.dtS, w.sigS, T * L);
+            gateRun(io, gr, bi, c0, count, t0, t1, w);
             for (int b = 0; b < count; b++) {
                 Block blk = w.blocks[b];
                 int cb = c0 + b * L;
-                if (blk.ckpt != null) System.arraycopy(blk.ckpt, k * nL, w.hS, 0, nL);
-                else ScanBlocks.loadCheckpoint(io, bi, k, cb, w.hS, 0);
-                ScanBlocks.deltaChunk(io, bi, cb, t0, t1, w.dtS, w.sigS);
-                recomputeChunk(io, bi, gi, cb, t0, t1, reset, true, w, blk);
-                gateChunk(io, gr, bi, cb, t0, t1, w);
-                walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums);
+                if (blk.ckpt != null) System.arraycopy(blk.ckpt, k * nL, w.hist, 0, nL);
+                else ScanBlocks.loadCheckpoint(io, bi, k, cb, w.hist, 0);
+                recomputeChunk(io, bi, gi, cb, t0, t1, reset, w, blk, b * T * L);
+                walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums, b * T * L);
             }
             if (sums) flushChunk(io, sink, bi, gi, t0, t1, w);
         }
@@ -217,56 +217,84 @@ public final class SelectiveScanSimdBackward {
     }
 
     /**
-     * Runs tokens [t0, t1) forward from w.hS (updated in place) with Δ'_t from w.dtS
-     * ({@link ScanBlocks#deltaChunk}), keeping Δ'_t·u_t in w.dtuS and (when {@code keep}) h_t in
-     * w.hist and exp(Δ'_t A) in w.decay. The only inlined vector exp of the backward; the same
-     * decay as the forward's.
+     * The checkpoint pass over tokens [t0, t1): the recurrence from w.hS (updated in place) with
+     * Δ'_t from w.dtS ({@link ScanBlocks#deltaChunk}), keeping nothing but the state — per element
+     * one exp, a multiply and an FMA, the forward's operations in the forward's order, so the state
+     * is bit for bit the forward's. One inlined vector exp (its own compiled method).
      */
-    private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
-            boolean keep, Work w, Block blk) {
+    private static void checkpointChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
+            Work w, Block blk) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
-        final float[] Bv = io.B, aS = blk.aS, hS = w.hS, hist = w.hist, decayS = w.decay;
-        if (keep) System.arraycopy(hS, 0, hist, 0, nL);
+        final float[] Bv = io.B, aS = blk.aS, hS = w.hS;
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
             if (reset != null && reset[t]) Arrays.fill(hS, 0, nL, 0f);
             FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L);
             FloatVector dtu = dt.mul(FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0));
             FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
-            dtu.intoArray(w.dtuS, j * L);
             int bRow = io.bOff + row * io.bStride + gi * n;
             for (int s = 0; s < n; s++) {
                 FloatVector dA = SelectiveScanSimdStep.exp2(FloatVector.fromArray(F, aS, s * L), dtl);
-                FloatVector h = dA.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s]));
-                h.intoArray(hS, s * L);
-                if (keep) { // the checkpoint pass needs only the final state of the chunk
-                    h.intoArray(hist, (j + 1) * nL + s * L);
-                    dA.intoArray(decayS, j * nL + s * L);
-                }
+                dA.fma(FloatVector.fromArray(F, hS, s * L), dtu.mul(Bv[bRow + s])).intoArray(hS, s * L);
             }
         }
     }
 
     /**
-     * The gate's share of the backward for tokens [t0, t1): g_t = dy_t·silu(z_t), the gradient
-     * reaching C_t·h_t + D u_t, and dy_t·silu'(z_t), which times (C_t·h_t + D u_t) is dz_t. Kept
-     * out of {@link #walkChunk} so that method's compile stays small (see {@link ScanBlocks#deltaChunk}).
+     * Runs tokens [t0, t1) forward from the chunk's start state in w.hist row 0, with Δ'_t from
+     * w.dtS at tb + (t − t0)·L, writing h_t to w.hist row t − t0 + 1 (read back as h_{t−1} by the
+     * next token: no separate running state) and exp(Δ'_t A) to w.decay. The backward pass's one
+     * inlined vector exp; the same decay and state as the forward's, bit for bit.
      */
-    private static void gateChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, Work w) {
-        int l = io.spec.length;
+    private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
+            Work w, Block blk, int tb) {
+        ScanSpec sp = io.spec;
+        final int l = sp.length, n = sp.stateSize, nL = n * L;
+        final float[] Bv = io.B, aS = blk.aS, hist = w.hist, decayS = w.decay;
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
-            FloatVector dy = FloatVector.fromArray(F, gr.dy, gr.dyOff + row * gr.dyStride + c0);
-            if (io.z == null) {
-                dy.intoArray(w.gS, j * L);
-                continue;
+            // h_{t−1}: hist row j, or 0 when the state is reset at t
+            final float[] prev = reset != null && reset[t] ? w.zeros : hist;
+            final int prevAt = prev == hist ? j * nL : 0;
+            FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
+            FloatVector dtu = dt.mul(FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0));
+            FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
+            int bRow = io.bOff + row * io.bStride + gi * n;
+            for (int s = 0; s < n; s++) {
+                FloatVector dA = SelectiveScanSimdStep.exp2(FloatVector.fromArray(F, aS, s * L), dtl);
+                dA.fma(FloatVector.fromArray(F, prev, prevAt + s * L), dtu.mul(Bv[bRow + s])).intoArray(hist, (j + 1) * nL + s * L);
+                dA.intoArray(decayS, j * nL + s * L);
             }
-            FloatVector z = FloatVector.fromArray(F, io.z, io.zOff + row * io.zStride + c0);
-            FloatVector sig = VectorMath.sigmoid(z);
-            dy.mul(z).mul(sig).intoArray(w.gS, j * L);
-            // silu'(z) = σ(z)(1 + z(1 − σ(z)))
-            dy.mul(sig.mul(z.mul(sig.neg().add(1f)).add(1f))).intoArray(w.dzS, j * L);
+        }
+    }
+
+    /**
+     * The gate's share of the backward for tokens [t0, t1) of the run's count blocks from c0:
+     * g_t = dy_t·silu(z_t), the gradient reaching C_t·h_t + D u_t, and dy_t·silu'(z_t), which
+     * times (C_t·h_t + D u_t) is dz_t, into w.gS and w.dzS at (b·T + t − t0)·L. Token row by
+     * token row over the run's consecutive channels (count·L floats of dy and of z in a row,
+     * which the hardware prefetchers follow; block by block, 32 strided lines each, it spent
+     * twice as long waiting for memory). Kept out of {@link #walkChunk} so that method's compile
+     * stays small (see {@link ScanBlocks#deltaChunk}).
+     */
+    private static void gateRun(ScanTensors io, ScanGrads gr, int bi, int c0, int count, int t0, int t1, Work w) {
+        int l = io.spec.length;
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t, dyAt = gr.dyOff + row * gr.dyStride + c0, zAt = io.zOff + row * io.zStride + c0;
+            for (int b = 0; b < count; b++) {
+                int at = (b * T + t - t0) * L;
+                FloatVector dy = FloatVector.fromArray(F, gr.dy, dyAt + b * L);
+                if (io.z == null) {
+                    dy.intoArray(w.gS, at);
+                    continue;
+                }
+                FloatVector z = FloatVector.fromArray(F, io.z, zAt + b * L);
+                FloatVector sig = VectorMath.sigmoid(z);
+                dy.mul(z).mul(sig).intoArray(w.gS, at);
+                // silu'(z) = σ(z)(1 + z(1 − σ(z)))
+                dy.mul(sig.mul(z.mul(sig.neg().add(1f)).add(1f))).intoArray(w.dzS, at);
+            }
         }
     }
 
@@ -275,7 +303,7 @@ public final class SelectiveScanSimdBackward {
      * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}.
      */
     private static void walkChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, boolean[] reset,
-            Work w, Block blk, boolean sums) {
+            Work w, Block blk, boolean sums, int tb) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
@@ -284,9 +312,10 @@ public final class SelectiveScanSimdBackward {
         FloatVector dDacc = FloatVector.fromArray(F, blk.dDacc, 0), dBiasAcc = FloatVector.fromArray(F, blk.dBiasAcc, 0);
         for (int t = t1 - 1; t >= t0; t--) {
             int row = bi * l + t, j = t - t0;
-            FloatVector dt = FloatVector.fromArray(F, w.dtS, j * L), dtu = FloatVector.fromArray(F, w.dtuS, j * L);
+            FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
             FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
-            FloatVector g = FloatVector.fromArray(F, w.gS, j * L);
+            FloatVector dtu = dt.mul(u); // Δ'_t·u_t, as the recompute formed it
+            FloatVector g = FloatVector.fromArray(F, w.gS, tb + j * L);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
             // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
             final float[] prev = reset != null && reset[t] ? w.zeros : hist;
@@ -314,13 +343,13 @@ public final class SelectiveScanSimdBackward {
             if (gr.dz != null) {
                 // y = yss·silu(z): dz = dy·silu'(z)·yss.
                 FloatVector yss = dSkip.fma(u, ySum);
-                addInto(yss.mul(FloatVector.fromArray(F, w.dzS, j * L)), gr.dz, gr.dzOff + row * gr.dzStride + c0);
+                addInto(yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)), gr.dz, gr.dzOff + row * gr.dzStride + c0);
             }
             if (gr.du != null) {
                 addInto(g.mul(dSkip).add(sumDhB.mul(dt)), gr.du, gr.duOff + row * gr.duStride + c0);
             }
             dDt = sumDhB.fma(u, dDt);
-            if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, j * L)); // softplus' = σ
+            if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, tb + j * L)); // softplus' = σ
             if (gr.dDelta != null) addInto(dDt, gr.dDelta, gr.dDeltaOff + row * gr.dDeltaStride + c0);
             dBiasAcc = dBiasAcc.add(dDt);
         }
