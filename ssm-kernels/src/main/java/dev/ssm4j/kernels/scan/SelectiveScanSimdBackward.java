@@ -124,6 +124,7 @@ public final class SelectiveScanSimdBackward {
         final float[] dCv, dBv;          // (T, n, L): per-lane sums of dC_t[s], dB_t[s] over the run's blocks
         final float[] dtS, sigS;         // (blocks, T, L): Δ'_t and softplus'(Δ_t + Δbias) of the current chunk
         final float[] gS, dzS;           // (blocks, T, L): g_t = dy_t·silu(z_t) and dy_t·silu'(z_t) of the current chunk
+        final float[] uS;                // (blocks, T, L): u_t of the current chunk
 
         Work(int n, int chunks, int maxBlocks, boolean ownCheckpoints) {
             blocks = new Block[maxBlocks];
@@ -138,6 +139,7 @@ public final class SelectiveScanSimdBackward {
             sigS = new float[maxBlocks * T * L];
             gS = new float[maxBlocks * T * L];
             dzS = new float[maxBlocks * T * L];
+            uS = new float[maxBlocks * T * L];
         }
     }
 
@@ -181,6 +183,7 @@ public final class SelectiveScanSimdBackward {
                 recomputeChunk(io, bi, gi, cb, t0, t1, reset, w, blk, b * T * L);
                 walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums, b * T * L);
             }
+            outRun(gr, bi, c0, count, t0, t1, l, w);
             if (sums) flushChunk(io, sink, bi, gi, t0, t1, w);
         }
         for (int b = 0; b < count; b++) {
@@ -258,7 +261,7 @@ public final class SelectiveScanSimdBackward {
             final float[] prev = reset != null && reset[t] ? w.zeros : hist;
             final int prevAt = prev == hist ? j * nL : 0;
             FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
-            FloatVector dtu = dt.mul(FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0));
+            FloatVector dtu = dt.mul(FloatVector.fromArray(F, w.uS, tb + j * L));
             FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
             int bRow = io.bOff + row * io.bStride + gi * n;
             for (int s = 0; s < n; s++) {
@@ -282,8 +285,10 @@ public final class SelectiveScanSimdBackward {
         int l = io.spec.length;
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, dyAt = gr.dyOff + row * gr.dyStride + c0, zAt = io.zOff + row * io.zStride + c0;
+            int uAt = io.uOff + row * io.uStride + c0;
             for (int b = 0; b < count; b++) {
                 int at = (b * T + t - t0) * L;
+                FloatVector.fromArray(F, io.u, uAt + b * L).intoArray(w.uS, at);
                 FloatVector dy = FloatVector.fromArray(F, gr.dy, dyAt + b * L);
                 if (io.z == null) {
                     dy.intoArray(w.gS, at);
@@ -309,11 +314,12 @@ public final class SelectiveScanSimdBackward {
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
         final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
+        final boolean dzWanted = gr.dz != null;
         FloatVector dDacc = FloatVector.fromArray(F, blk.dDacc, 0), dBiasAcc = FloatVector.fromArray(F, blk.dBiasAcc, 0);
         for (int t = t1 - 1; t >= t0; t--) {
             int row = bi * l + t, j = t - t0;
             FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
-            FloatVector u = FloatVector.fromArray(F, io.u, io.uOff + row * io.uStride + c0);
+            FloatVector u = FloatVector.fromArray(F, w.uS, tb + j * L);
             FloatVector dtu = dt.mul(u); // Δ'_t·u_t, as the recompute formed it
             FloatVector g = FloatVector.fromArray(F, w.gS, tb + j * L);
             int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
@@ -340,21 +346,45 @@ public final class SelectiveScanSimdBackward {
             }
             if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
             dDacc = g.fma(u, dDacc);
-            if (gr.dz != null) {
+            // This token's du, dz and dΔ replace its g, dy·silu'(z) and σ in the scratch (read above);
+            // outRun adds them to the gradients row by row.
+            if (dzWanted) {
                 // y = yss·silu(z): dz = dy·silu'(z)·yss.
                 FloatVector yss = dSkip.fma(u, ySum);
-                addInto(yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)), gr.dz, gr.dzOff + row * gr.dzStride + c0);
+                yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)).intoArray(w.dzS, tb + j * L);
             }
-            if (gr.du != null) {
-                addInto(g.mul(dSkip).add(sumDhB.mul(dt)), gr.du, gr.duOff + row * gr.duStride + c0);
-            }
+            g.mul(dSkip).add(sumDhB.mul(dt)).intoArray(w.gS, tb + j * L);
             dDt = sumDhB.fma(u, dDt);
             if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, tb + j * L)); // softplus' = σ
-            if (gr.dDelta != null) addInto(dDt, gr.dDelta, gr.dDeltaOff + row * gr.dDeltaStride + c0);
+            dDt.intoArray(w.sigS, tb + j * L);
             dBiasAcc = dBiasAcc.add(dDt);
         }
         dDacc.intoArray(blk.dDacc, 0);
         dBiasAcc.intoArray(blk.dBiasAcc, 0);
+    }
+
+    /**
+     * Adds the walk's du, dz and dΔ of tokens [t0, t1), which it left in w.gS, w.dzS and w.sigS,
+     * to the bound gradients, token row by token row over the run's count·L channels from c0:
+     * a read-modify-write of consecutive floats that the hardware prefetchers follow (from inside
+     * the walk, one strided line per token and block, each tended to wait for memory).
+     */
+    private static void outRun(ScanGrads gr, int bi, int c0, int count, int t0, int t1, int l, Work w) {
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t;
+            if (gr.du != null) {
+                int at = gr.duOff + row * gr.duStride + c0;
+                for (int b = 0; b < count; b++) addInto(FloatVector.fromArray(F, w.gS, (b * T + t - t0) * L), gr.du, at + b * L);
+            }
+            if (gr.dz != null) {
+                int at = gr.dzOff + row * gr.dzStride + c0;
+                for (int b = 0; b < count; b++) addInto(FloatVector.fromArray(F, w.dzS, (b * T + t - t0) * L), gr.dz, at + b * L);
+            }
+            if (gr.dDelta != null) {
+                int at = gr.dDeltaOff + row * gr.dDeltaStride + c0;
+                for (int b = 0; b < count; b++) addInto(FloatVector.fromArray(F, w.sigS, (b * T + t - t0) * L), gr.dDelta, at + b * L);
+            }
+        }
     }
 
     private static void addInto(FloatVector v, float[] a, int off) {
