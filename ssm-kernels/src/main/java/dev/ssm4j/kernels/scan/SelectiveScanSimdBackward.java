@@ -14,13 +14,20 @@ import jdk.incubator.vector.FloatVector;
  * <h2>Plan for one run of up to {@link #RUN} consecutive blocks (batch row, group; each block L channels)</h2>
  * <ol>
  *   <li>Checkpoint pass, per block: run the recurrence forward chunk by chunk (T tokens each) and
- *       keep the state at every chunk start: ⌈l/T⌉·n·L floats per block. Skipped when the forward
- *       saved them ({@link ScanTensors#checkpoints}), which is how the trainer calls it.</li>
- *   <li>Walk the chunks from last to first, <em>chunk-major</em>: for chunk k, every block of the
- *       run restarts from its checkpoint, runs the recurrence again keeping h_t and exp(Δ'_t A)
- *       for the T tokens ((T, n, L) floats each, L2-resident) and the gate terms
- *       ({@link #gateChunk}), then walks the chunk's tokens backwards with its own adjoint state
- *       dh (n·L floats, carried across chunks).</li>
+ *       keep the state at every chunk start: ⌈l/T⌉·n·L floats per block ({@link #checkpointChunk}:
+ *       nothing but the state update). Skipped when the forward saved them
+ *       ({@link ScanTensors#checkpoints}), which is how the trainer calls it.</li>
+ *   <li>Walk the chunks from last to first, <em>chunk-major</em>. For chunk k, first the per-token
+ *       inputs of the whole run, token row by token row over its count·L consecutive channels:
+ *       Δ' and softplus' ({@link ScanBlocks#deltaRun}), g_t, dy·silu'(z) and a copy of u
+ *       ({@link #gateRun}), into (blocks, T, L) scratch. Then every block restarts from its
+ *       checkpoint, runs the recurrence again keeping h_t and exp(Δ'_t A) for the T tokens
+ *       ({@link #recomputeChunk}; (T, n, L) floats each, L2-resident), and walks the chunk's tokens
+ *       backwards with its own adjoint state dh (n·L floats, carried across chunks)
+ *       ({@link #walkChunk}), leaving du, dz and dΔ in the scratch it has read; {@link #outRun}
+ *       adds them to the gradients, again row by row. Reading and writing the (b, l, d) tensors
+ *       as whole row segments rather than one strided line per token and block is what lets the
+ *       hardware prefetchers keep up (each token row of a tensor is its own 4 KB page at d ≥ 1024).</li>
  *   <li>dB_t[s] and dC_t[s] are sums over all the group's channels, i.e. over lanes <em>and</em>
  *       blocks. The walks add their per-lane terms into two (T, n, L) vector accumulators shared
  *       by the run's blocks (one FMA each per (t, s)); the lanes are summed once per chunk, after
@@ -29,9 +36,9 @@ import jdk.incubator.vector.FloatVector;
  *       twice as long.</li>
  * </ol>
  * The recompute's decay is the forward's own base-2 exp ({@link SelectiveScanSimdStep#exp2}), so
- * the recomputed states are bit for bit the forward's; checkpoint pass and backward share its one
- * call site ({@link #recomputeChunk}), so the vector exp is inlined into exactly one place (see
- * {@link ScanBlocks#deltaChunk} for why that matters; Δ' and its softplus' come from that pass).
+ * the recomputed states are bit for bit the forward's. {@link #checkpointChunk} and
+ * {@link #recomputeChunk} are separate compiled methods with one inlined vector exp each (see
+ * {@link ScanBlocks#deltaChunk} for why that matters; Δ' and its softplus' come from their own pass).
  * Channels past the last full vector of a group are done one by one by the scalar reference
  * ({@link SelectiveScanScalar#backwardChannel}): masking every load of the walk would double its
  * compiled size and push it over C2's inlining budget.
@@ -55,9 +62,12 @@ public final class SelectiveScanSimdBackward {
 
     /**
      * Most blocks walked chunk-major together (their dB/dC lane sums are flushed once per chunk per
-     * run): 16 blocks keep the run's per-block state (3·n·L floats each) in L1/L2 and, without the
-     * forward's checkpoints, its own checkpoints at 1 MB (l = 2048, n = 16); the flush adds ~3 %.
-     * Overridable with -Dssm4j.scan.run=N.
+     * run, their per-token inputs and outputs moved token row by token row). 96 = the whole row at
+     * d = 1536 with AVX-512: per token, 6 KB of each (b, l, d) tensor in one piece, which the
+     * prefetchers follow; at (1, 2048, 1536, 16) runs of 96 took 0.87–0.88 of the time of runs of
+     * 16 from the forward's checkpoints (runs of 48 or 32 with this code: 0.95–0.97). Scratch per run: 3·n·L +
+     * 5·T·L floats per block (2.8 KB + 10 KB at n = 16), plus its own checkpoints (⌈l/T⌉·n·L, 64 KB
+     * at l = 2048) when the forward saved none. Overridable with -Dssm4j.scan.run=N.
      */
     static final int RUN = Integer.getInteger("ssm4j.scan.run", 96);
 
