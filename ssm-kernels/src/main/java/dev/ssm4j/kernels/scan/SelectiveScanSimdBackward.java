@@ -327,62 +327,148 @@ public final class SelectiveScanSimdBackward {
 
     /**
      * Walks tokens t1−1 … t0 backwards with the block's adjoint state blk.dh (see the class
-     * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}.
+     * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}. Two
+     * tokens at a time ({@link #walkPair}) where neither has a cuSeqlens reset, else one
+     * ({@link #walkToken}); both give the same bits.
      */
     private static void walkChunk(ScanTensors io, ScanGrads gr, int bi, int c0, int t0, int t1, boolean[] reset,
+            Work w, Block blk, boolean sums, int tb) {
+        for (int t = t1 - 1; t >= t0; ) {
+            if (t > t0 && (reset == null || !(reset[t] || reset[t - 1]))) {
+                walkPair(io, gr, bi, c0, t, t0, w, blk, sums, tb);
+                t -= 2;
+            } else {
+                walkToken(io, gr, bi, c0, t, t0, reset, w, blk, sums, tb);
+                t--;
+            }
+        }
+    }
+
+    /** One token t of {@link #walkChunk}. */
+    private static void walkToken(ScanTensors io, ScanGrads gr, int bi, int c0, int t, int t0, boolean[] reset,
             Work w, Block blk, boolean sums, int tb) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
         final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
-        final boolean dzWanted = gr.dz != null;
-        FloatVector dDacc = FloatVector.fromArray(F, blk.dDacc, 0), dBiasAcc = FloatVector.fromArray(F, blk.dBiasAcc, 0);
-        for (int t = t1 - 1; t >= t0; t--) {
-            int row = bi * l + t, j = t - t0;
-            FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
-            FloatVector u = FloatVector.fromArray(F, w.uS, tb + j * L);
-            FloatVector dtu = dt.mul(u); // Δ'_t·u_t, as the recompute formed it
-            FloatVector g = FloatVector.fromArray(F, w.gS, tb + j * L);
-            int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
-            // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
-            final float[] prev = reset != null && reset[t] ? w.zeros : hist;
-            final int prevAt = prev == hist ? j * nL : 0;
-            FloatVector dDt = FloatVector.zero(F), sumDhB = dDt, ySum = dDt;
-            for (int s = 0; s < n; s++) {
-                int i = s * L, hi = (j + 1) * nL + i, di = j * nL + i;
-                FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
-                FloatVector hNow = FloatVector.fromArray(F, hist, hi);
-                FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
-                if (sums) {
-                    g.fma(hNow, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
-                    dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
-                }
-                FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di)); // dL/dh_{t−1} = dh ⊙ exp(Δ'A)
-                FloatVector q = dhPrev.mul(FloatVector.fromArray(F, prev, prevAt + i)); // dh ⊙ exp(Δ'A) h_{t−1}
-                q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
-                dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);
-                sumDhB = dhv.fma(bS, sumDhB);
-                ySum = hNow.fma(cS, ySum);
-                dhPrev.intoArray(dh, i);
+        int row = bi * l + t, j = t - t0;
+        FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
+        FloatVector u = FloatVector.fromArray(F, w.uS, tb + j * L);
+        FloatVector dtu = dt.mul(u); // Δ'_t·u_t, as the recompute formed it
+        FloatVector g = FloatVector.fromArray(F, w.gS, tb + j * L);
+        int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
+        // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
+        final float[] prev = reset != null && reset[t] ? w.zeros : hist;
+        final int prevAt = prev == hist ? j * nL : 0;
+        FloatVector dDt = FloatVector.zero(F), sumDhB = dDt, ySum = dDt;
+        for (int s = 0; s < n; s++) {
+            int i = s * L, hi = (j + 1) * nL + i, di = j * nL + i;
+            FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
+            FloatVector hNow = FloatVector.fromArray(F, hist, hi);
+            FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
+            if (sums) {
+                g.fma(hNow, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
             }
-            if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
-            dDacc = g.fma(u, dDacc);
-            // This token's du, dz and dΔ replace its g, dy·silu'(z) and σ in the scratch (read above);
-            // outRun adds them to the gradients row by row.
-            if (dzWanted) {
-                // y = yss·silu(z): dz = dy·silu'(z)·yss.
-                FloatVector yss = dSkip.fma(u, ySum);
-                yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)).intoArray(w.dzS, tb + j * L);
-            }
-            g.mul(dSkip).add(sumDhB.mul(dt)).intoArray(w.gS, tb + j * L);
-            dDt = sumDhB.fma(u, dDt);
-            if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, tb + j * L)); // softplus' = σ
-            dDt.intoArray(w.sigS, tb + j * L);
-            dBiasAcc = dBiasAcc.add(dDt);
+            FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di)); // dL/dh_{t−1} = dh ⊙ exp(Δ'A)
+            FloatVector q = dhPrev.mul(FloatVector.fromArray(F, prev, prevAt + i)); // dh ⊙ exp(Δ'A) h_{t−1}
+            q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
+            dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);
+            sumDhB = dhv.fma(bS, sumDhB);
+            ySum = hNow.fma(cS, ySum);
+            dhPrev.intoArray(dh, i);
         }
-        dDacc.intoArray(blk.dDacc, 0);
-        dBiasAcc.intoArray(blk.dBiasAcc, 0);
+        if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
+        // This token's du, dz and dΔ replace its g, dy·silu'(z) and σ in the scratch (read above);
+        // outRun adds them to the gradients row by row.
+        g.fma(u, FloatVector.fromArray(F, blk.dDacc, 0)).intoArray(blk.dDacc, 0);
+        if (gr.dz != null) {
+            // y = yss·silu(z): dz = dy·silu'(z)·yss.
+            FloatVector yss = dSkip.fma(u, ySum);
+            yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)).intoArray(w.dzS, tb + j * L);
+        }
+        g.mul(dSkip).add(sumDhB.mul(dt)).intoArray(w.gS, tb + j * L);
+        dDt = sumDhB.fma(u, dDt);
+        if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, tb + j * L)); // softplus' = σ
+        dDt.intoArray(w.sigS, tb + j * L);
+        FloatVector.fromArray(F, blk.dBiasAcc, 0).add(dDt).intoArray(blk.dBiasAcc, 0);
+    }
+
+    /**
+     * Tokens t and t − 1 of {@link #walkChunk} (no reset at either): the same operations in the
+     * same order as two {@link #walkToken} calls, but dh and the dA partial sums stay in registers
+     * between the two tokens and h_{t−1} is loaded once for both (as h_{t−1} of token t and h_t of
+     * token t − 1): per (token, s) three vector stores instead of four, 5.5 loads instead of 8.
+     */
+    private static void walkPair(ScanTensors io, ScanGrads gr, int bi, int c0, int t, int t0,
+            Work w, Block blk, boolean sums, int tb) {
+        ScanSpec sp = io.spec;
+        final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
+        final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
+        final float[] dBv = w.dBv, dCv = w.dCv;
+        FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
+        int rowA = bi * l + t, ja = t - t0, jb = ja - 1; // A = token t, B = token t − 1
+        int atA = tb + ja * L, atB = tb + jb * L;
+        FloatVector dtA = FloatVector.fromArray(F, w.dtS, atA), dtB = FloatVector.fromArray(F, w.dtS, atB);
+        FloatVector uA = FloatVector.fromArray(F, w.uS, atA), uB = FloatVector.fromArray(F, w.uS, atB);
+        FloatVector dtuA = dtA.mul(uA), dtuB = dtB.mul(uB);
+        FloatVector gA = FloatVector.fromArray(F, w.gS, atA), gB = FloatVector.fromArray(F, w.gS, atB);
+        int bRowA = io.bOff + rowA * io.bStride + gi * n, cRowA = io.cOff + rowA * io.cStride + gi * n;
+        int bRowB = bRowA - io.bStride, cRowB = cRowA - io.cStride;
+        FloatVector dDtA = FloatVector.zero(F), sumDhBA = dDtA, ySumA = dDtA, dDtB = dDtA, sumDhBB = dDtA, ySumB = dDtA;
+        for (int s = 0; s < n; s++) {
+            int i = s * L, diA = ja * nL + i, diB = jb * nL + i;
+            FloatVector hA = FloatVector.fromArray(F, hist, diA + nL); // h_t
+            FloatVector hB = FloatVector.fromArray(F, hist, diA);      // h_{t−1}
+            FloatVector hC = FloatVector.fromArray(F, hist, diB);      // h_{t−2}
+            FloatVector aV = FloatVector.fromArray(F, aS, i);
+            // token t
+            FloatVector bS = FloatVector.broadcast(F, Bv[bRowA + s]), cS = FloatVector.broadcast(F, Cv[cRowA + s]);
+            FloatVector dhv = gA.fma(cS, FloatVector.fromArray(F, dh, i));
+            if (sums) {
+                gA.fma(hA, FloatVector.fromArray(F, dCv, diA)).intoArray(dCv, diA);
+                dhv.fma(dtuA, FloatVector.fromArray(F, dBv, diA)).intoArray(dBv, diA);
+            }
+            FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, diA));
+            FloatVector q = dhPrev.mul(hB);
+            FloatVector dAv = q.fma(dtA, FloatVector.fromArray(F, dAacc, i));
+            dDtA = q.fma(aV, dDtA);
+            sumDhBA = dhv.fma(bS, sumDhBA);
+            ySumA = hA.fma(cS, ySumA);
+            // token t − 1
+            bS = FloatVector.broadcast(F, Bv[bRowB + s]);
+            cS = FloatVector.broadcast(F, Cv[cRowB + s]);
+            dhv = gB.fma(cS, dhPrev);
+            if (sums) {
+                gB.fma(hB, FloatVector.fromArray(F, dCv, diB)).intoArray(dCv, diB);
+                dhv.fma(dtuB, FloatVector.fromArray(F, dBv, diB)).intoArray(dBv, diB);
+            }
+            dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, diB));
+            q = dhPrev.mul(hC);
+            q.fma(dtB, dAv).intoArray(dAacc, i);
+            dDtB = q.fma(aV, dDtB);
+            sumDhBB = dhv.fma(bS, sumDhBB);
+            ySumB = hB.fma(cS, ySumB);
+            dhPrev.intoArray(dh, i);
+        }
+        // the per-token ends, token t first (as walkToken would)
+        gB.fma(uB, gA.fma(uA, FloatVector.fromArray(F, blk.dDacc, 0))).intoArray(blk.dDacc, 0);
+        if (gr.dz != null) {
+            dSkip.fma(uA, ySumA).mul(FloatVector.fromArray(F, w.dzS, atA)).intoArray(w.dzS, atA);
+            dSkip.fma(uB, ySumB).mul(FloatVector.fromArray(F, w.dzS, atB)).intoArray(w.dzS, atB);
+        }
+        gA.mul(dSkip).add(sumDhBA.mul(dtA)).intoArray(w.gS, atA);
+        gB.mul(dSkip).add(sumDhBB.mul(dtB)).intoArray(w.gS, atB);
+        dDtA = sumDhBA.fma(uA, dDtA);
+        dDtB = sumDhBB.fma(uB, dDtB);
+        if (sp.deltaSoftplus) {
+            dDtA = dDtA.mul(FloatVector.fromArray(F, w.sigS, atA));
+            dDtB = dDtB.mul(FloatVector.fromArray(F, w.sigS, atB));
+        }
+        dDtA.intoArray(w.sigS, atA);
+        dDtB.intoArray(w.sigS, atB);
+        FloatVector.fromArray(F, blk.dBiasAcc, 0).add(dDtA).add(dDtB).intoArray(blk.dBiasAcc, 0);
     }
 
     /**
