@@ -129,6 +129,38 @@ final class ScanBlocks {
     }
 
     /**
+     * {@link #deltaChunk} for the count consecutive blocks of L channels from c0 (one batch row,
+     * one group), token row by token row: block b's Δ'_t goes to dtS[b·blockStride + (t − t0)·L …],
+     * softplus' likewise to sigS (if bound). The same operations per lane as deltaChunk, so the
+     * same bits; for the backward's chunk-major pass, where reading Δ as count·L consecutive
+     * floats per token row lets the hardware prefetchers run ahead (block by block, 32 strided
+     * lines each, the loads mostly waited for memory).
+     */
+    static void deltaRun(ScanTensors io, int bi, int c0, int count, int t0, int t1, float[] dtS, float[] sigS,
+            int blockStride) {
+        ScanSpec sp = io.spec;
+        int l = sp.length;
+        for (int t = t0; t < t1; t++) {
+            int row = bi * l + t, j = t - t0, at = io.deltaOff + row * io.deltaStride + c0;
+            for (int b = 0; b < count; b++) {
+                FloatVector bias = io.deltaBias == null ? FloatVector.zero(F)
+                        : FloatVector.fromArray(F, io.deltaBias, io.deltaBiasOff + c0 + b * L);
+                FloatVector dt = FloatVector.fromArray(F, io.delta, at + b * L).add(bias);
+                int o = b * blockStride + j * L;
+                if (sp.deltaSoftplus) {
+                    FloatVector e = VectorMath.exp(dt.abs().neg());
+                    if (sigS != null) {
+                        FloatVector inv = FloatVector.broadcast(F, 1f).div(e.add(1f));
+                        inv.blend(e.mul(inv), dt.compare(VectorOperators.LT, 0f)).intoArray(sigS, o);
+                    }
+                    dt = dt.max(0f).add(VectorMath.log1pUnit(e));
+                }
+                dt.intoArray(dtS, o);
+            }
+        }
+    }
+
+    /**
      * softplus(x) = max(x, 0) + log1p(e^−|x|) with the JDK's lanewise EXP and LOG1P: only for the
      * decoding step's prologue ({@link SelectiveScanSimdStep}). There the step's compile already
      * holds the block loop's inlined exp, and our own exp in the prologue or epilogue (even one
