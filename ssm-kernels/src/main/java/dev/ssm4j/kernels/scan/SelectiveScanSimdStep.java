@@ -44,8 +44,9 @@ import jdk.incubator.vector.VectorShuffle;
  * (A·scale + 1.5·2^23 + 127, whose low bits are k + 127), f = x − k from a second FMA, 2^f a
  * degree-5 minimax polynomial (Estrin), and 2^k the clamped bits k + 127 shifted into the
  * exponent field: 13 vector ops. The softplus and SiLU of the prologue and epilogue use
- * {@link #exp2(FloatVector, FloatVector)} (exact at the edges for any input), written out inline,
- * not the JDK's lanewise EXP/LOG1P (library calls, several times the cost per vector here).
+ * {@link #exp2(FloatVector, FloatVector)} (exact at the edges for any input) and a log1p written
+ * out in place, not the JDK's lanewise EXP/LOG1P (library calls, several times the cost per
+ * vector here).
  */
 public final class SelectiveScanSimdStep {
     private SelectiveScanSimdStep() {}
