@@ -18,30 +18,35 @@ import jdk.incubator.vector.VectorShuffle;
  * <h2>Shape of the work</h2>
  * The state is (b, d, n) with n contiguous, so the lanes run over the state index s inside one
  * channel: each channel reads and writes its state row once, as n/L vectors (one at Mamba's
- * n = 16 with AVX-512). A task is a <em>block</em> of L consecutive channels of one batch row
- * (L = lanes), in three parts:
+ * n = 16 with AVX-512). The unit of work is a <em>block</em> of L consecutive channels of one
+ * batch row (L = lanes); a task's blocks are taken in <em>chunks</em> of up to {@link #CHUNK}
+ * blocks of one row, each in three passes:
  * <ol>
- *   <li>prologue, channel-wide vectors: Δ' = softplus(Δ + Δbias) of the L channels, parked in the
- *       block's slice of y (the output, written last), so Δ' needs no scratch;</li>
- *   <li>one pass per channel j: decay = 2^(A[c, s]·Δ'log2e), h = decay·h + B·(Δ'u), and a
- *       per-channel <em>vector</em> of partial sums of C·h (lane i: the s ≡ i mod L terms), stored
- *       as row j of a per-thread (L, L) scratch;</li>
- *   <li>a transpose-add tree ({@link #fold}) reduces the L rows together, so lane j of the result
- *       is Σ_s C[s]·h[c0 + j, s] without one horizontal reduction per channel; then the epilogue,
- *       channel-wide again: y = (Σ + D·u)·silu(z), one vector store over the parked Δ'.</li>
+ *   <li>prologue, channel-wide vectors over the chunk: Δ' = softplus(Δ + Δbias), and from it
+ *       Δ'·log2e and Δ'·u, stored in a per-thread scratch (the channel loop broadcasts them
+ *       from there, one load each);</li>
+ *   <li>per block, per channel j: decay = 2^(A[c, s]·Δ'log2e) ({@link #pow2}), h = decay·h +
+ *       B·(Δ'u), and the partial sums of C·h, reduced across the block's channels by a
+ *       transpose-add tree so that lane j of one vector is Σ_s C[s]·h[c0 + j, s], stored to y.
+ *       At n = L, for whole blocks inside one B/C group ({@link #runL}), two channels per
+ *       iteration with the tree's first level in registers and its other levels at the end of
+ *       the block; otherwise ({@link #block}) one channel at a time, the state row as full
+ *       vectors plus one masked tail vector, and the whole tree through the scratch;</li>
+ *   <li>epilogue, channel-wide vectors over the chunk: y = (Σ + D·u)·silu(z).</li>
  * </ol>
- * Because Δ' is parked in y, y must not overlap any input ({@link SelectiveScan#checkStep}
- * checks it).
+ * y is written while inputs are still to be read, so it must not overlap any input
+ * ({@link SelectiveScan#checkStep} checks it).
  *
  * <h2>The decay exp</h2>
- * The step is bound by the exponential (one per state element; its dependency chain is most of
- * the per-channel latency), so it has its own, cheaper one ({@link #exp2}): Δ'·log2e is computed once per channel (a scalar shared
- * by the n elements of the row), so x = A·(Δ'log2e) is one multiply, and 2^x = 2^k·2^f with
- * k = round(x), f = x − k ∈ [−½, ½], 2^f a degree-5 minimax polynomial (relative error
- * 9.2e−8, at most 2 ulp in float), 2^k written into the exponent field. About 14 vector ops
- * against ~22 for {@code VectorMath.exp}; the range is fixed with compare+blend, not
- * {@code max}/{@code min} (whose Java NaN/−0 semantics cost several instructions each on x86).
- * Measured: the step is 1.4–1.6× slower with {@code VectorMath.exp}.
+ * The step is bound by arithmetic, most of it the exponential (one per state element), so it has
+ * its own, cheap one ({@link #pow2}): Δ'·log2e is computed once per channel, so x = A·(Δ'log2e)
+ * needs no multiply of its own; 2^x = 2^k·2^f with k = round(x) straight from one FMA
+ * (A·scale + 1.5·2^23 + 127, whose low bits are k + 127), f = x − k from a second FMA, 2^f a
+ * degree-5 minimax polynomial (Estrin), and 2^k the clamped bits k + 127 shifted into the
+ * exponent field: 13 vector ops. The softplus and SiLU of the prologue and epilogue use
+ * {@link #exp2(FloatVector, FloatVector)} (exact at the edges for any input) and a log1p written
+ * out in place, not the JDK's lanewise EXP/LOG1P (library calls, several times the cost per
+ * vector here).
  */
 public final class SelectiveScanSimdStep {
     private SelectiveScanSimdStep() {}
@@ -56,8 +61,24 @@ public final class SelectiveScanSimdStep {
                     + L + ": run with -Dssm4j.vector.bits=512 (or smaller)");
         }
     }
-    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels, ~2.5 µs of work. */
+    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels, ~1 µs of work. */
     private static final int GRAIN = 16;
+    /**
+     * Blocks per chunk: the prologue and epilogue run over this many blocks (of one batch row) at
+     * once (a pool's tasks are smaller: GRAIN). 32 measured ~3 % faster than 16, as fast as 64 or 96.
+     */
+    private static final int CHUNK = 32;
+    /**
+     * Per-thread scratch layout: [0, L·L) the tree's rows; then Δ'·log2e and Δ'·u of the chunk's
+     * channels (CHUNK·L each); then 4·L floats to stage a partial last vector of a row through.
+     */
+    private static final int DTL = L * L, DTU = DTL + CHUNK * L, STAGE = DTU + CHUNK * L;
+
+    /**
+     * Per-thread scratch (5.4 KB at L = 16), made once per thread (a step then allocates nothing);
+     * used only inside one task, which never waits on another, so it is never re-entered.
+     */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[STAGE + 4 * L]);
 
     /** Step: same contract as {@link SelectiveScanScalar#step}; allocation-free on the calling thread. */
     public static void step(ScanTensors io, float[] state, int stateOffset, ForkJoinPool pool) {
@@ -71,26 +92,39 @@ public final class SelectiveScanSimdStep {
         }
     }
 
-    /* Blocks [start, end) of the (batch row, channel block) list. A method called once per block,
-       not a loop in a rarely-called one: HotSpot runs Vector API code fast only once C2 compiled it. */
+    /*
+     * Blocks [start, end) of the (batch row, channel block) list, in chunks of at most CHUNK blocks
+     * of one row. Each pass is a method of its own that takes and returns no vector: HotSpot runs
+     * Vector API code fast only once C2 compiled it with every vector op inlined, and C2 stops
+     * inlining into a compilation after NodeCountInliningCutoff IR nodes (an inlined exp is a good
+     * part of that), after which vectors crossing the calls left over are boxed.
+     */
     private static void blocks(ScanTensors io, float[] state, int stateOffset, int start, int end) {
-        int d = io.spec.channels, perRow = (d + L - 1) / L;
-        float[] part = PART.get();
-        for (int task = start; task < end; task++) {
-            int bi = task / perRow, c0 = (task % perRow) * L, width = Math.min(L, d - c0);
-            int yAt = io.yOff + bi * io.yStride + c0;
-            prologue(io, bi, c0, width, yAt);
-            block(io, state, stateOffset, bi, c0, width, yAt, part);
-            epilogue(io, bi, c0, width, yAt);
+        ScanSpec sp = io.spec;
+        int d = sp.channels, perRow = (d + L - 1) / L, whole = d / L, dg = sp.channelsPerGroup();
+        boolean nIsL = sp.stateSize == L;
+        float[] scratch = SCRATCH.get();
+        for (int task = start; task < end; ) {
+            int bi = task / perRow, k0 = task % perRow, k1 = Math.min(perRow, k0 + Math.min(CHUNK, end - task));
+            int c0 = k0 * L, c1 = Math.min(d, k1 * L);
+            prologue(io, bi, c0, c1, scratch);
+            for (int k = k0; k < k1; ) {
+                int k2 = k; // runL takes the run of whole blocks from k that each lie inside one B/C group
+                if (nIsL) while (k2 < k1 && k2 < whole && k2 * L / dg == (k2 * L + L - 1) / dg) k2++;
+                if (k2 > k) {
+                    runL(io, state, stateOffset, bi, k, k2, c0, scratch);
+                    k = k2;
+                } else {
+                    int cb = k * L, width = Math.min(L, d - cb);
+                    block(io, state, stateOffset, bi, cb, width, scratch, cb - c0);
+                    tree(scratch, io.y, io.yOff + bi * io.yStride + cb, width);
+                    k++;
+                }
+            }
+            epilogue(io, bi, c0, c1, scratch);
+            task += k1 - k0;
         }
     }
-
-    /**
-     * Per-thread (L, L) scratch: row j holds channel j's vector of partial sums, then the tree's
-     * levels. 1 KB per thread at L = 16, made once (a step then allocates nothing); used only
-     * inside one task, which never waits on another, so it is never re-entered.
-     */
-    private static final ThreadLocal<float[]> PART = ThreadLocal.withInitial(() -> new float[L * L]);
 
     // Transpose-add tree constants: level k pairs lane i with lane i ^ 2^k.
     private static final VectorMask<Float> M0 = high(0), M1 = high(1), M2 = high(2), M3 = high(3);
@@ -110,10 +144,11 @@ public final class SelectiveScanSimdStep {
     }
 
     /**
-     * One level of the tree: a holds the partial sums of channels whose index has bit k clear,
-     * b those with it set, each channel spread over lanes that agree in bits below k. Lane i of
-     * the result is a[i] + a[i ^ 2^k] where bit k of i is clear and b[i] + b[i ^ 2^k] where it is
-     * set, so after level log2 L − 1 lane j holds the whole sum of channel j.
+     * One level of the tree, through the scratch: rows i and i + 1 (a, b) into row i / 2. a holds
+     * the partial sums of channels whose index has bit k clear, b those with it set, each channel
+     * spread over lanes that agree in bits below k. Lane i of the result is a[i] + a[i ^ 2^k] where
+     * bit k of i is clear and b[i] + b[i ^ 2^k] where it is set, so after level log2 L − 1 lane j
+     * holds the whole sum of channel j.
      */
     private static void fold(float[] part, int i, VectorMask<Float> high, VectorShuffle<Float> swap) {
         FloatVector a = FloatVector.fromArray(F, part, i * L), b = FloatVector.fromArray(F, part, (i + 1) * L);
@@ -121,80 +156,184 @@ public final class SelectiveScanSimdStep {
     }
 
     /**
-     * The state update and C·h of channels [c0, c0 + width) of batch row bi (width ≤ L), into
-     * y[yAt …], reading Δ' from there. The prologue and epilogue are separate methods that take
-     * and return no vector, called from {@link #blocks}: this method holds only the channel loop,
-     * the one exp call site and the tree, because C2 stops inlining once a compilation has parsed
-     * NodeCountInliningCutoff IR nodes (with the prologue's softplus in here, the last folds of
-     * the tree were left as calls that box), and a bigger method made C1 give up ("out of virtual
-     * registers"), after which it never reached C2 at all.
+     * The fast path, n = L: whole blocks [k0, k1) of batch row bi (the chunk starts at channel c0),
+     * each inside one B/C group, so B and C are one vector per block. Two channels per iteration,
+     * and the tree's first level in registers: with v = h·C, fold(v0, v1) = blend(h0, h1)·C +
+     * swap(blend(h1, h0))·swap(C), one multiply and one FMA for the pair. The other levels run in
+     * registers at the end of the block (at L = 16; through the scratch for smaller vectors), and
+     * lane j of the result, Σ_s C[s]·h[c0 + j, s], goes to y.
      */
-    private static void block(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int width, int yAt,
-            float[] part) {
+    private static void runL(ScanTensors io, float[] state, int stateOffset, int bi, int k0, int k1, int c0, float[] part) {
+        final float[] A = io.A, y = io.y;
+        final int dg = io.spec.channelsPerGroup(), yRow = io.yOff + bi * io.yStride;
+        final int bRow = io.bOff + bi * io.bStride, cRow = io.cOff + bi * io.cStride;
+        final int h00 = stateOffset + bi * io.spec.channels * L;
+        for (int k = k0; k < k1; k++) {
+            final int cb = k * L, at0 = h00 + cb * L, a0 = io.aOff + cb * L;
+            final int dl = DTL + cb - c0, du = DTU + cb - c0, gi = cb / dg;
+            final FloatVector bv = FloatVector.fromArray(F, io.B, bRow + gi * L);
+            final FloatVector cv = FloatVector.fromArray(F, io.C, cRow + gi * L), cx = cv.rearrange(X0);
+            for (int j = 0; j < L; j += 2) {
+                int at = at0 + j * L, aRow = a0 + j * L;
+                FloatVector h0 = pow2(FloatVector.fromArray(F, A, aRow), FloatVector.broadcast(F, part[dl + j]))
+                        .fma(FloatVector.fromArray(F, state, at), bv.mul(part[du + j]));
+                FloatVector h1 = pow2(FloatVector.fromArray(F, A, aRow + L), FloatVector.broadcast(F, part[dl + j + 1]))
+                        .fma(FloatVector.fromArray(F, state, at + L), bv.mul(part[du + j + 1]));
+                h0.intoArray(state, at);
+                h1.intoArray(state, at + L);
+                h0.blend(h1, M0).fma(cv, h1.blend(h0, M0).rearrange(X0).mul(cx)).intoArray(part, j / 2 * L);
+            }
+            if (LEVELS == 4) { // levels 1-3 in registers
+                FloatVector r0 = FloatVector.fromArray(F, part, 0), r1 = FloatVector.fromArray(F, part, L);
+                FloatVector r2 = FloatVector.fromArray(F, part, 2 * L), r3 = FloatVector.fromArray(F, part, 3 * L);
+                FloatVector r4 = FloatVector.fromArray(F, part, 4 * L), r5 = FloatVector.fromArray(F, part, 5 * L);
+                FloatVector r6 = FloatVector.fromArray(F, part, 6 * L), r7 = FloatVector.fromArray(F, part, 7 * L);
+                FloatVector s0 = r0.blend(r1, M1).add(r1.blend(r0, M1).rearrange(X1));
+                FloatVector s1 = r2.blend(r3, M1).add(r3.blend(r2, M1).rearrange(X1));
+                FloatVector s2 = r4.blend(r5, M1).add(r5.blend(r4, M1).rearrange(X1));
+                FloatVector s3 = r6.blend(r7, M1).add(r7.blend(r6, M1).rearrange(X1));
+                FloatVector t0 = s0.blend(s1, M2).add(s1.blend(s0, M2).rearrange(X2));
+                FloatVector t1 = s2.blend(s3, M2).add(s3.blend(s2, M2).rearrange(X2));
+                t0.blend(t1, M3).add(t1.blend(t0, M3).rearrange(X3)).intoArray(y, yRow + cb);
+            } else {
+                if (LEVELS > 1) for (int i = 0; i < L / 2; i += 2) fold(part, i, M1, X1);
+                if (LEVELS > 2) for (int i = 0; i < L / 4; i += 2) fold(part, i, M2, X2);
+                FloatVector.fromArray(F, part, 0).intoArray(y, yRow + cb);
+            }
+        }
+    }
+
+    /**
+     * The general path: channels [c0, c0 + width) of batch row bi (width ≤ L; sj: their offset in
+     * the chunk's scratch), any n, any groups. Per channel, the row as full vectors and then, when
+     * L does not divide n, one masked vector (masked lanes: A = 0 → decay 1, h = 0, C = 0); the
+     * vector of partial sums of C·h (lane i: the terms s ≡ i mod L) goes to row j of the scratch,
+     * for {@link #tree}. Everything the channel loop needs is a local, its indices linear in j, and
+     * the block is split into runs of channels that share a B/C group (no c / (d/g) per channel).
+     */
+    private static void block(ScanTensors io, float[] state, int stateOffset, int bi, int c0, int width, float[] part,
+            int sj) {
         ScanSpec sp = io.spec;
-        final int n = sp.stateSize, dg = sp.channelsPerGroup();
-        final float[] A = io.A, Bv = io.B, Cv = io.C, y = io.y, u = io.u;
-        // Everything the channel loop needs as locals, its indices linear in j: C2 then hoists the
-        // range checks out of the loop and keeps the per-channel scalar work to a few instructions
-        // (re-deriving them per channel, with c / dg, made the whole step ~25 % slower).
-        final int uAt = io.uOff + bi * io.uStride + c0, at0 = stateOffset + (bi * sp.channels + c0) * n;
-        final int a0 = io.aOff + c0 * n;
+        final int n = sp.stateSize, dg = sp.channelsPerGroup(), nf = n - n % L;
+        final float[] A = io.A, Bv = io.B, Cv = io.C;
+        final int at0 = stateOffset + (bi * sp.channels + c0) * n, a0 = io.aOff + c0 * n;
+        final int dl = DTL + sj, du = DTU + sj;
+        final VectorMask<Float> tail = F.indexInRange(nf, n);
         for (int j0 = 0; j0 < width; ) { // runs of channels that share a group of B and C
             int gi = (c0 + j0) / dg, j1 = Math.min(width, (gi + 1) * dg - c0);
             int bRow = io.bOff + bi * io.bStride + gi * n, cRow = io.cOff + bi * io.cStride + gi * n;
             for (int j = j0; j < j1; j++) {
-                float dt = y[yAt + j]; // the parked Δ'
-                float dtu = dt * u[uAt + j];
-                FloatVector dtl = FloatVector.broadcast(F, dt * LOG2E); // shared by the row's n elements
+                FloatVector dtl = FloatVector.broadcast(F, part[dl + j]);
+                float dtu = part[du + j];
                 int at = at0 + j * n, aRow = a0 + j * n;
-                FloatVector v = FloatVector.zero(F); // lane i: Σ over s ≡ i (mod L) of C[s]·h[c0 + j, s]
-                // One loop whose last vector is masked when L does not divide n (masked lanes: A = 0 →
-                // decay 1, h = 0, C = 0), so there is one exp call site.
-                for (int s = 0; s < n; s += L) {
-                    boolean fs = s + L <= n;
-                    VectorMask<Float> ms = fs ? null : F.indexInRange(s, n);
-                    FloatVector decay = exp2(ScanBlocks.load(A, aRow + s, ms, fs), dtl);
-                    FloatVector h = decay.fma(ScanBlocks.load(state, at + s, ms, fs), ScanBlocks.load(Bv, bRow + s, ms, fs).mul(dtu));
-                    ScanBlocks.store(h, state, at + s, ms, fs);
-                    v = h.fma(ScanBlocks.load(Cv, cRow + s, ms, fs), v);
+                FloatVector v = FloatVector.zero(F);
+                for (int s = 0; s < nf; s += L) {
+                    FloatVector h = pow2(FloatVector.fromArray(F, A, aRow + s), dtl)
+                            .fma(FloatVector.fromArray(F, state, at + s), FloatVector.fromArray(F, Bv, bRow + s).mul(dtu));
+                    h.intoArray(state, at + s);
+                    v = h.fma(FloatVector.fromArray(F, Cv, cRow + s), v);
+                }
+                if (nf < n) {
+                    FloatVector h = pow2(FloatVector.fromArray(F, A, aRow + nf, tail), dtl)
+                            .fma(FloatVector.fromArray(F, state, at + nf, tail), FloatVector.fromArray(F, Bv, bRow + nf, tail).mul(dtu));
+                    h.intoArray(state, at + nf, tail);
+                    v = h.fma(FloatVector.fromArray(F, Cv, cRow + nf, tail), v);
                 }
                 v.intoArray(part, j * L);
             }
             j0 = j1;
         }
+    }
+
+    /** The whole transpose-add tree over the scratch's L rows; lane j of the sum into y[yAt + j], j < width. */
+    private static void tree(float[] part, float[] y, int yAt, int width) {
         if (width < L) Arrays.fill(part, width * L, L * L, 0f);
-        // The tree, level by level through part: pairs (2i, 2i+1) → i. Through memory, not vectors
-        // carried by the channel loop: C2 boxes vectors that a loop carries in conditionally
-        // assigned variables (a binary counter of pending levels allocated ~80 B per channel).
         for (int i = 0; i < L; i += 2) fold(part, i, M0, X0);
         if (LEVELS > 1) for (int i = 0; i < L / 2; i += 2) fold(part, i, M1, X1);
         if (LEVELS > 2) for (int i = 0; i < L / 4; i += 2) fold(part, i, M2, X2);
         if (LEVELS > 3) fold(part, 0, M3, X3);
-        if (width == L) FloatVector.fromArray(F, part, 0).intoArray(io.y, yAt);
-        else FloatVector.fromArray(F, part, 0).intoArray(io.y, yAt, F.indexInRange(0, width));
+        if (width == L) FloatVector.fromArray(F, part, 0).intoArray(y, yAt);
+        else FloatVector.fromArray(F, part, 0).intoArray(y, yAt, F.indexInRange(0, width));
     }
 
-    /** Δ' = softplus(Δ + Δbias) of channels [c0, c0 + width) into y[yAt …] (overwritten by the epilogue). */
-    private static void prologue(ScanTensors io, int bi, int c0, int width, int yAt) {
-        boolean full = width == L;
-        VectorMask<Float> m = full ? null : F.indexInRange(0, width);
-        FloatVector dt = ScanBlocks.load(io.delta, io.deltaOff + bi * io.deltaStride + c0, m, full);
-        if (io.deltaBias != null) dt = dt.add(ScanBlocks.load(io.deltaBias, io.deltaBiasOff + c0, m, full));
-        if (io.spec.deltaSoftplus) dt = ScanBlocks.softplusLibrary(dt);
-        ScanBlocks.store(dt, io.y, yAt, m, full);
-    }
-
-    /** y = (C·h + D u) · silu(z) for channels [c0, c0 + width), with C·h read from y[yAt …]. */
-    private static void epilogue(ScanTensors io, int bi, int c0, int width, int yAt) {
-        if (io.D == null && io.z == null) return;
-        boolean full = width == L;
-        VectorMask<Float> m = full ? null : F.indexInRange(0, width);
-        FloatVector y = ScanBlocks.load(io.y, yAt, m, full);
-        if (io.D != null) {
-            y = ScanBlocks.load(io.D, io.dOff + c0, m, full).fma(ScanBlocks.load(io.u, io.uOff + bi * io.uStride + c0, m, full), y);
+    /**
+     * Δ'·log2e and Δ'·u of channels [c0, c1) of row bi into the scratch. A partial last vector is
+     * staged through the scratch (zero-padded) so that it runs the same code, without masks.
+     */
+    private static void prologue(ScanTensors io, int bi, int c0, int c1, float[] scratch) {
+        int dAt = io.deltaOff + bi * io.deltaStride + c0, bAt = io.deltaBiasOff + c0, uAt = io.uOff + bi * io.uStride + c0;
+        int full = (c1 - c0) / L * L, rest = c1 - c0 - full;
+        deltas(io.delta, dAt, io.deltaBias, bAt, io.u, uAt, io.spec.deltaSoftplus, full, scratch, DTL, DTU);
+        if (rest > 0) {
+            Arrays.fill(scratch, STAGE, STAGE + 3 * L, 0f);
+            System.arraycopy(io.delta, dAt + full, scratch, STAGE, rest);
+            if (io.deltaBias != null) System.arraycopy(io.deltaBias, bAt + full, scratch, STAGE + L, rest);
+            System.arraycopy(io.u, uAt + full, scratch, STAGE + 2 * L, rest);
+            deltas(scratch, STAGE, io.deltaBias == null ? null : scratch, STAGE + L, scratch, STAGE + 2 * L,
+                    io.spec.deltaSoftplus, L, scratch, DTL + full, DTU + full);
         }
-        if (io.z != null) y = y.mul(ScanBlocks.siluLibrary(ScanBlocks.load(io.z, io.zOff + bi * io.zStride + c0, m, full)));
-        ScanBlocks.store(y, io.y, yAt, m, full);
+    }
+
+    private static final float SQRT2_M1 = 0.41421356f, LN2 = 0.693147180559945f;
+
+    /**
+     * count channels (a multiple of L): Δ' = softplus(Δ + bias) (bias may be null), Δ'·log2e into
+     * out[dl …] and Δ'·u into out[du …]. softplus(x) = max(x, 0) + log1p(e^−|x|), e^−|x| by
+     * {@link #exp2(FloatVector, FloatVector)}, log1p as {@link dev.ssm4j.kernels.VectorMath#log1pUnit} (same operations,
+     * written out here: a call would have to be inlined by C2's heuristics, and a vector crossing
+     * a call that was not is boxed).
+     */
+    private static void deltas(float[] delta, int dAt, float[] bias, int bAt, float[] u, int uAt, boolean softplus,
+            int count, float[] out, int dl, int du) {
+        final FloatVector nlog2e = FloatVector.broadcast(F, -LOG2E), zero = FloatVector.zero(F), two = FloatVector.broadcast(F, 2f);
+        for (int i = 0; i < count; i += L) {
+            FloatVector dt = FloatVector.fromArray(F, delta, dAt + i);
+            if (bias != null) dt = dt.add(FloatVector.fromArray(F, bias, bAt + i));
+            if (softplus) {
+                FloatVector e = exp2(dt.abs(), nlog2e);
+                VectorMask<Float> big = e.compare(VectorOperators.GT, SQRT2_M1);
+                FloatVector num = e.sub(zero.blend(1f, big)), den = e.add(two.blend(3f, big));
+                FloatVector s = num.div(den), z = s.mul(s);
+                FloatVector q = z.fma(1f / 9f, 1f / 7f).fma(z, FloatVector.broadcast(F, 1f / 5f))
+                        .fma(z, FloatVector.broadcast(F, 1f / 3f)).fma(z, FloatVector.broadcast(F, 1f));
+                dt = dt.blend(zero, dt.compare(VectorOperators.LT, 0f)).add(s.add(s).fma(q, zero.blend(LN2, big)));
+            }
+            dt.mul(LOG2E).intoArray(out, dl + i);
+            dt.mul(FloatVector.fromArray(F, u, uAt + i)).intoArray(out, du + i);
+        }
+    }
+
+    /** y = (Σ + D·u)·silu(z) for channels [c0, c1) of row bi, Σ = C·h read from y; a partial last vector staged. */
+    private static void epilogue(ScanTensors io, int bi, int c0, int c1, float[] scratch) {
+        if (io.D == null && io.z == null) return;
+        int yAt = io.yOff + bi * io.yStride + c0, uAt = io.uOff + bi * io.uStride + c0, zAt = io.zOff + bi * io.zStride + c0,
+                dAt = io.dOff + c0;
+        int full = (c1 - c0) / L * L, rest = c1 - c0 - full;
+        outputs(io.y, yAt, io.D, dAt, io.u, uAt, io.z, zAt, full);
+        if (rest > 0) {
+            Arrays.fill(scratch, STAGE, STAGE + 4 * L, 0f);
+            System.arraycopy(io.y, yAt + full, scratch, STAGE, rest);
+            if (io.D != null) System.arraycopy(io.D, dAt + full, scratch, STAGE + L, rest);
+            System.arraycopy(io.u, uAt + full, scratch, STAGE + 2 * L, rest);
+            if (io.z != null) System.arraycopy(io.z, zAt + full, scratch, STAGE + 3 * L, rest);
+            outputs(scratch, STAGE, io.D == null ? null : scratch, STAGE + L, scratch, STAGE + 2 * L,
+                    io.z == null ? null : scratch, STAGE + 3 * L, L);
+            System.arraycopy(scratch, STAGE, io.y, yAt + full, rest);
+        }
+    }
+
+    /** count channels (a multiple of L): y = (y + D·u)·silu(z) in place (D, z may be null); silu(z) = z / (1 + e^−z), e^−z by exp2. */
+    private static void outputs(float[] y, int yAt, float[] D, int dAt, float[] u, int uAt, float[] z, int zAt, int count) {
+        final FloatVector nlog2e = FloatVector.broadcast(F, -LOG2E);
+        for (int i = 0; i < count; i += L) {
+            FloatVector v = FloatVector.fromArray(F, y, yAt + i);
+            if (D != null) v = FloatVector.fromArray(F, D, dAt + i).fma(FloatVector.fromArray(F, u, uAt + i), v);
+            if (z != null) {
+                FloatVector g = FloatVector.fromArray(F, z, zAt + i);
+                v = v.mul(g.div(exp2(g, nlog2e).add(1f)));
+            }
+            v.intoArray(y, yAt + i);
+        }
     }
 
     static final float LOG2E = 1.44269504088896341f;
@@ -235,5 +374,34 @@ public final class SelectiveScanSimdStep {
         FloatVector y = p.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
         return y.blend(0f, x.compare(VectorOperators.LT, -127f))
                 .blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 128f));
+    }
+
+    private static final int T_LO = Float.floatToRawIntBits(12582912f), T_HI = T_LO + 255;
+
+    /**
+     * 2^(a·scale) lane by lane, the step's decay: {@link #exp2(FloatVector, FloatVector)} in three
+     * ops fewer (13). k = round(a·scale) from the FMA t = a·scale + (1.5·2^23 + 127); f = a·scale − k
+     * from a second FMA, a·scale + (that constant − t), with the product unrounded (exp2 rounds
+     * x = a·scale first, and needs x for its range checks); the range is fixed by clamping the bits
+     * of t to those of k + 127 ∈ [0, 255] (integer max and min, one instruction each) before they
+     * are shifted into the exponent field: 0 there makes the float 0, 255 makes +∞.
+     *
+     * <p>Result: ≤ 2 ulp from 2^(a·scale) (checked in {@code SelectiveScanStepTest.pow2WithinTwoUlp}),
+     * 0 for a·scale ≤ −126.5, +∞ for a·scale > 127.5, NaN for NaN — exact at these edges for
+     * |a·scale| < 2^26. Beyond that the rounding of t leaves f outside [−½, ½] and the polynomial
+     * of it may have either sign: ±0 or ±∞, and NaN past ~4·10^15 or at a·scale = −∞, where exp2
+     * still gives 0 and +∞. The decay's a·scale = A·Δ'log2e is far inside 2^26 in any model (A < 0
+     * of order 1–100, Δ' a softplus of order 1); the prologue and epilogue, whose arguments are raw
+     * activations, use exp2.
+     */
+    static FloatVector pow2(FloatVector a, FloatVector scale) {
+        FloatVector t = a.fma(scale, FloatVector.broadcast(F, MAGIC)); // low bits: k + 127
+        FloatVector f = a.fma(scale, FloatVector.broadcast(F, MAGIC).sub(t)); // a·scale − k, |f| ≤ ½
+        FloatVector f2 = f.mul(f);
+        FloatVector p01 = f.fma(E1, 1f), p23 = f.fma(E3, E2), p45 = f.fma(E5, E4);
+        FloatVector p = f2.fma(f2.fma(p45, p23), p01); // p01 + f²·(p23 + f²·p45)
+        // bits(t) = bits(1.5·2^23) + k + 127: clamped to k + 127 ∈ [0, 255], shifted left by 23 only
+        // k + 127 survives, in the exponent field.
+        return p.mul(t.reinterpretAsInts().max(T_LO).min(T_HI).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 }

@@ -73,6 +73,30 @@ class SelectiveScanStepTest {
         }
     }
 
+    /**
+     * n = L, the shape the fast path ({@code runL}: two channels per iteration, the tree in
+     * registers) takes: runs of whole blocks inside one B/C group, next to partial last blocks and
+     * blocks that straddle a group (the general path), over chunk and task boundaries.
+     */
+    @Test
+    void fastPathMatchesScalar() {
+        SplittableRandom pick = new SplittableRandom(23);
+        int[][] shapes = { // b, d, g
+            {1, L, 1}, {2, 3 * L, 1}, {2, 3 * L + 5, 1}, {3, 4 * L, 2}, {2, 6 * L, 4}, {1, 40 * L, 1}, {2, 17 * L + 3, 1},
+            {2, 34 * L, 2}, {1, 3 * (L + 1), 3},
+        };
+        int count = 0;
+        for (int[] sh : shapes) {
+            for (int opts : new int[] {D | Z | BIAS | SOFTPLUS | STRIDED, pick.nextInt(ALL + 1) & ~(H0 | FINAL)}) {
+                ScanCase k = new ScanCase(500 + count++, sh[0], 1, sh[1], L, sh[2], opts, null);
+                float[][] want = run(k, false, null, 3), got = run(k, true, count % 2 == 0 ? pool : null, 3);
+                String what = k.spec + " opts=" + opts;
+                TestArrays.assertClose(what + " y", want[0], got[0], 2e-5, 2e-5);
+                TestArrays.assertClose(what + " state", want[1], got[1], 2e-5, 2e-5);
+            }
+        }
+    }
+
     /** Many blocks (so the pool really splits them): the result does not depend on the threads. */
     @Test
     void threadsDoNotChangeResults() {
@@ -86,8 +110,8 @@ class SelectiveScanStepTest {
     @Test
     void stepsEqualForward() {
         int l = 9;
-        for (int d : new int[] {5, L + 3, 37}) {
-            for (int n : new int[] {1, 7, 16, 64}) {
+        for (int d : new int[] {5, L + 3, 37, 2 * L}) {
+            for (int n : new int[] {1, 7, 16, 64, L}) {
                 int b = 3, g = d == 37 ? 1 : 1 + (n & 1);
                 int opts = (n == 16 ? ALL : D | Z | BIAS | SOFTPLUS) | H0 | FINAL;
                 ScanCase k = new ScanCase(71 + n + d, b, l, d * g, n, g, opts, null);
@@ -163,6 +187,56 @@ class SelectiveScanStepTest {
         assertEquals(Float.POSITIVE_INFINITY, exp2(1e30f));
         assertTrue(Float.isNaN(exp2(Float.NaN)));
         assertTrue(ulps(exp2(-126f), 0x1p-126f) <= 2);
+    }
+
+    private static float pow2(float a, float scale) {
+        float[] buf = new float[L];
+        java.util.Arrays.fill(buf, a);
+        return SelectiveScanSimdStep.pow2(FloatVector.fromArray(KernelConfig.F, buf, 0),
+                FloatVector.broadcast(KernelConfig.F, scale)).lane(L - 1);
+    }
+
+    /** The decay's 2^(a·scale): ≤ 2 ulp on [−126, 127] (scale 1 and a scale that rounds a·scale); 0, +∞ and NaN at the edges. */
+    @Test
+    void pow2WithinTwoUlp() {
+        int count = 100_003;
+        float[] x = new float[count + L];
+        for (int i = 0; i < count; i++) x[i] = -126f + 253f * i / (count - 1);
+        long worst = 0;
+        float worstX = 0;
+        for (float scale : new float[] {1f, 0.7f}) {
+            FloatVector sv = FloatVector.broadcast(KernelConfig.F, scale);
+            for (int i = 0; i < count; i += L) {
+                float[] y = new float[L];
+                FloatVector a = FloatVector.fromArray(KernelConfig.F, x, i).div(sv);
+                float[] av = a.toArray();
+                SelectiveScanSimdStep.pow2(a, sv).intoArray(y, 0);
+                for (int j = 0; j < L && i + j < count; j++) {
+                    // against 2^(a·scale) with a·scale exact (double): pow2 rounds it once less than exp2
+                    long u = ulps(y[j], (float) Math.pow(2.0, (double) av[j] * scale));
+                    if (u > worst) {
+                        worst = u;
+                        worstX = av[j] * scale;
+                    }
+                }
+            }
+        }
+        assertTrue(worst <= 2, "pow2 worst error " + worst + " ulp at x=" + worstX);
+        assertEquals(1f, pow2(0f, 1f));
+        assertEquals(1f, pow2(-0f, 3f));
+        assertEquals(0.5f, pow2(-1f, 1f));
+        assertEquals(0.25f, pow2(-4f, 0.5f));
+        assertEquals(0f, pow2(-126.5f, 1f));
+        assertEquals(0f, pow2(-127f, 1f));
+        assertEquals(0f, pow2(-16f, 1e3f));
+        assertEquals(0f, pow2(-1e3f, 3e4f)); // exact (+0, +∞) for |a·scale| < 2^26
+        assertEquals(Float.POSITIVE_INFINITY, pow2(128f, 1f));
+        assertEquals(Float.POSITIVE_INFINITY, pow2(1e3f, 3e4f));
+        assertTrue(Float.isNaN(pow2(Float.NaN, 1f)));
+        assertTrue(Float.isNaN(pow2(-1f, Float.NaN)));
+        assertTrue(ulps(pow2(-126f, 1f), 0x1p-126f) <= 2);
+        // Through the whole range the two exps agree to a few ulp.
+        for (int i = 0; i < count; i += 97) assertTrue(ulps(pow2(x[i], 1f), exp2(x[i])) <= 3, "x=" + x[i]);
     }
 
     @Test
