@@ -30,8 +30,9 @@ import jdk.incubator.vector.FloatVector;
  *       as whole row segments rather than one strided line per token and block is what lets the
  *       hardware prefetchers keep up (each token row of a tensor is its own 4 KB page at d ≥ 1024).</li>
  *   <li>dB_t[s] and dC_t[s] are sums over all the group's channels, i.e. over lanes <em>and</em>
- *       blocks. The walks add their per-lane terms into two (T, n, L) vector accumulators shared
- *       by the run's blocks (one FMA each per (t, s)); the lanes are summed once per chunk, after
+ *       blocks. The recomputes (dC: g_t h_t needs only the state) and the walks (dB) add their
+ *       per-lane terms into two (T, n, L) vector accumulators shared by the run's blocks (one FMA
+ *       each per (t, s)); the lanes are summed once per chunk, after
  *       the last block ({@link #flushChunk}). Summing the lanes inside the walk instead (two
  *       horizontal reductions and two scalar read-modify-writes per (t, s, block)) made the walk
  *       twice as long.</li>
@@ -48,17 +49,17 @@ import jdk.incubator.vector.FloatVector;
  * With g_t = dy_t·silu(z_t) (the gradient of C_t·h_t + D u_t) and dh = dL/dh_t:
  * <pre>
  *   dh       += g_t C_t[s]                      (the adjoint recurrence: dh arrives as exp(Δ'_{t+1}A) ⊙ dh_{t+1})
- *   dC_t[s]  += Σ_lanes g_t h_t[s]              (lanes summed in flushChunk: C is shared by the group's channels)
- *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (likewise)
+ *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (lanes summed in flushChunk: B is shared by the group's channels)
  *   dh'      = exp(Δ'_t A[s]) ⊙ dh               (= dL/dh_{t−1}; 0 at a cuSeqlens reset)
  *   q         = dh' ⊙ h_{t−1}                   (h_{t−1}: the previous row of the recomputed history)
  *   dA[s]    += q Δ'_t ;  dΔ' += q A[s] + dh B_t[s] u_t ;  du += dh B_t[s] Δ'_t
  *   dh       ← dh'
  * </pre>
- * Per (t, s) that is ~10 vector FMAs and multiplies and four vector read-modify-writes (dh, dA,
- * dC, dB); the stores bound it (without the dC and dB stores alone the backward from checkpoints
- * took 0.9 of its time). So the walk takes four tokens at a time ({@link #walkQuad}), keeping dh
- * and the dA sums in registers between them.
+ * dC_t[s] += Σ_lanes g_t h_t[s] and C_t·h_t (for dz) need only the state, so the recompute forms
+ * them where h_t is in a register ({@link #recomputeChunk}): the walk was bound by its stores,
+ * the recompute by its exp. Per (t, s) the walk then does ~8 vector FMAs and multiplies and three
+ * vector read-modify-writes (dh, dA, dB); it takes four tokens at a time ({@link #walkQuad}),
+ * keeping dh and the dA sums in registers between them.
  */
 public final class SelectiveScanSimdBackward {
     private SelectiveScanSimdBackward() {}
@@ -134,7 +135,7 @@ public final class SelectiveScanSimdBackward {
      *
      * <p>Some arrays get a few unused floats at the end so that the arrays allocated after them
      * (consecutively, in the thread's allocation buffer) do not start at the same address modulo
-     * 4 KB: the walk loads and stores decay, dCv and dBv at the same index, and the (T, n, L)
+     * 4 KB: the recompute and the walk load and store decay, dCv and dBv at the same index, and the (T, n, L)
      * arrays are 32 KB at n = 16, so they lined up to 16 bytes, and a load that matches an older
      * store in the low 12 address bits can wait for it (4K aliasing). With the pads the walk's
      * streams (h_{t−1}, h_t, decay, dCv, dBv) start ~0.5–1 KB apart modulo 4 KB at n = 16: the
@@ -300,7 +301,10 @@ public final class SelectiveScanSimdBackward {
      * Runs tokens [t0, t1) forward from the chunk's start state in w.hist row 0, with Δ'_t from
      * w.dtS at tb + (t − t0)·L, writing h_t to w.hist row t − t0 + 1 (read back as h_{t−1} by the
      * next token: no separate running state) and exp(Δ'_t A) to w.decay. The backward pass's one
-     * inlined vector exp; the same decay and state as the forward's, bit for bit.
+     * inlined vector exp; the same decay and state as the forward's, bit for bit. Also the parts
+     * of the walk that need only h_t (taken from the walk, which was bound by its stores; the same
+     * operations in the same order, so the same bits): the per-lane dC_t[s] terms g_t·h_t[s] into
+     * w.dCv (when {@code sums}) and dz_t = dy·silu'(z)·(C_t·h_t + D u_t) into w.dzS.
      */
     private static void recomputeChunk(ScanTensors io, ScanGrads gr, int bi, int gi, int c0, int t0, int t1,
             boolean[] reset, Work w, Block blk, boolean sums, int tb) {
@@ -368,7 +372,8 @@ public final class SelectiveScanSimdBackward {
 
     /**
      * Walks tokens t1−1 … t0 backwards with the block's adjoint state blk.dh (see the class
-     * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}. Four
+     * comment), adding the per-lane dB terms into w.dBv when {@code sums} (the dC terms come from
+     * the recompute). Four
      * tokens at a time ({@link #walkQuad}) where none has a cuSeqlens reset, else two
      * ({@link #walkPair}) or one ({@link #walkToken}); all three give the same bits. Four rather
      * than two: 0.97–0.99 of the backward's time (A/B in one JVM, 10 and 12 rounds).
@@ -395,7 +400,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv, dCv = w.dCv;
+        final float[] dBv = w.dBv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int row = bi * l + t, j = t - t0;
         FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
@@ -441,7 +446,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv, dCv = w.dCv;
+        final float[] dBv = w.dBv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int rowA = bi * l + t, ja = t - t0, jb = ja - 1; // A = token t, B = token t − 1
         int atA = tb + ja * L, atB = tb + jb * L;
@@ -502,7 +507,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv, dCv = w.dCv;
+        final float[] dBv = w.dBv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int rowA = bi * l + t, ja = t - t0;
         int bRow = io.bOff + rowA * io.bStride + gi * n, cRow = io.cOff + rowA * io.cStride + gi * n;
