@@ -30,9 +30,8 @@ import jdk.incubator.vector.FloatVector;
  *       as whole row segments rather than one strided line per token and block is what lets the
  *       hardware prefetchers keep up (each token row of a tensor is its own 4 KB page at d ≥ 1024).</li>
  *   <li>dB_t[s] and dC_t[s] are sums over all the group's channels, i.e. over lanes <em>and</em>
- *       blocks. The recomputes (dC: g_t h_t needs only the state) and the walks (dB) add their
- *       per-lane terms into two (T, n, L) vector accumulators shared by the run's blocks (one FMA
- *       each per (t, s)); the lanes are summed once per chunk, after
+ *       blocks. The walks add their per-lane terms into two (T, n, L) vector accumulators shared
+ *       by the run's blocks (one FMA each per (t, s)); the lanes are summed once per chunk, after
  *       the last block ({@link #flushChunk}). Summing the lanes inside the walk instead (two
  *       horizontal reductions and two scalar read-modify-writes per (t, s, block)) made the walk
  *       twice as long.</li>
@@ -49,17 +48,17 @@ import jdk.incubator.vector.FloatVector;
  * With g_t = dy_t·silu(z_t) (the gradient of C_t·h_t + D u_t) and dh = dL/dh_t:
  * <pre>
  *   dh       += g_t C_t[s]                      (the adjoint recurrence: dh arrives as exp(Δ'_{t+1}A) ⊙ dh_{t+1})
- *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (lanes summed in flushChunk: B is shared by the group's channels)
+ *   dC_t[s]  += Σ_lanes g_t h_t[s]              (lanes summed in flushChunk: C is shared by the group's channels)
+ *   dB_t[s]  += Σ_lanes dh Δ'_t u_t             (likewise)
  *   dh'      = exp(Δ'_t A[s]) ⊙ dh               (= dL/dh_{t−1}; 0 at a cuSeqlens reset)
  *   q         = dh' ⊙ h_{t−1}                   (h_{t−1}: the previous row of the recomputed history)
  *   dA[s]    += q Δ'_t ;  dΔ' += q A[s] + dh B_t[s] u_t ;  du += dh B_t[s] Δ'_t
  *   dh       ← dh'
  * </pre>
- * dC_t[s] += Σ_lanes g_t h_t[s] and C_t·h_t (for dz) need only the state, so the recompute forms
- * them where h_t is in a register ({@link #recomputeChunk}): the walk was bound by its stores,
- * the recompute by its exp. Per (t, s) the walk then does ~8 vector FMAs and multiplies and three
- * vector read-modify-writes (dh, dA, dB); it takes four tokens at a time ({@link #walkQuad}),
- * keeping dh and the dA sums in registers between them.
+ * Per (t, s) that is ~10 vector FMAs and multiplies and four vector read-modify-writes (dh, dA,
+ * dC, dB); the stores bound it (without the dC and dB stores alone the backward from checkpoints
+ * took 0.9 of its time). So the walk takes four tokens at a time ({@link #walkQuad}), keeping dh
+ * and the dA sums in registers between them.
  */
 public final class SelectiveScanSimdBackward {
     private SelectiveScanSimdBackward() {}
@@ -135,7 +134,7 @@ public final class SelectiveScanSimdBackward {
      *
      * <p>Some arrays get a few unused floats at the end so that the arrays allocated after them
      * (consecutively, in the thread's allocation buffer) do not start at the same address modulo
-     * 4 KB: the recompute and the walk load and store decay, dCv and dBv at the same index, and the (T, n, L)
+     * 4 KB: the walk loads and stores decay, dCv and dBv at the same index, and the (T, n, L)
      * arrays are 32 KB at n = 16, so they lined up to 16 bytes, and a load that matches an older
      * store in the low 12 address bits can wait for it (4K aliasing). With the pads the walk's
      * streams (h_{t−1}, h_t, decay, dCv, dBv) start ~0.5–1 KB apart modulo 4 KB at n = 16: the
@@ -157,10 +156,11 @@ public final class SelectiveScanSimdBackward {
 
         /**
          * The calling thread's cached scratch of this kind (with or without own checkpoints) if it is
-         * large enough (same n, at least as many chunks and blocks), else a new one, then cached (softly, so that the GC may take it back). Every run
-         * initialises what it reads, so nothing carries over between calls. Saves allocating (and
-         * the JVM zeroing) 1.4 MB per call at (1, 2048, 1536, 16) from the forward's checkpoints,
-         * 7.7 MB standalone.
+         * large enough (same n, at least as many chunks and blocks), else a new one, then cached
+         * (softly, so that the GC may take it back). Every run initialises what it reads, so nothing
+         * carries over between calls (SelectiveScanBackwardTest.scratchReuseKeepsTheBits). Saves
+         * allocating (and the JVM zeroing) 1.4 MB per call at (1, 2048, 1536, 16) from the
+         * forward's checkpoints, 7.7 MB standalone.
          */
         static Work of(int n, int chunks, int maxBlocks, boolean ownCheckpoints) {
             ThreadLocal<SoftReference<Work>> cache = ownCheckpoints ? OWN : FROM_FORWARD;
@@ -233,7 +233,7 @@ public final class SelectiveScanSimdBackward {
                 int cb = c0 + b * L;
                 if (blk.ckpt != null) System.arraycopy(blk.ckpt, k * nL, w.hist, 0, nL);
                 else ScanBlocks.loadCheckpoint(io, bi, k, cb, w.hist, 0);
-                recomputeChunk(io, gr, bi, gi, cb, t0, t1, reset, w, blk, sums, b * T * L);
+                recomputeChunk(io, bi, gi, cb, t0, t1, reset, w, blk, b * T * L);
                 walkChunk(io, gr, bi, cb, t0, t1, reset, w, blk, sums, b * T * L);
             }
             outRun(gr, bi, c0, count, t0, t1, l, w);
@@ -301,41 +301,27 @@ public final class SelectiveScanSimdBackward {
      * Runs tokens [t0, t1) forward from the chunk's start state in w.hist row 0, with Δ'_t from
      * w.dtS at tb + (t − t0)·L, writing h_t to w.hist row t − t0 + 1 (read back as h_{t−1} by the
      * next token: no separate running state) and exp(Δ'_t A) to w.decay. The backward pass's one
-     * inlined vector exp; the same decay and state as the forward's, bit for bit. Also the parts
-     * of the walk that need only h_t (taken from the walk, which was bound by its stores; the same
-     * operations in the same order, so the same bits): the per-lane dC_t[s] terms g_t·h_t[s] into
-     * w.dCv (when {@code sums}) and dz_t = dy·silu'(z)·(C_t·h_t + D u_t) into w.dzS.
+     * inlined vector exp; the same decay and state as the forward's, bit for bit.
      */
-    private static void recomputeChunk(ScanTensors io, ScanGrads gr, int bi, int gi, int c0, int t0, int t1,
-            boolean[] reset, Work w, Block blk, boolean sums, int tb) {
+    private static void recomputeChunk(ScanTensors io, int bi, int gi, int c0, int t0, int t1, boolean[] reset,
+            Work w, Block blk, int tb) {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L;
-        final float[] Bv = io.B, Cv = io.C, aS = blk.aS, hist = w.hist, decayS = w.decay, dCv = w.dCv;
-        final boolean dz = gr.dz != null;
-        FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
+        final float[] Bv = io.B, aS = blk.aS, hist = w.hist, decayS = w.decay;
         for (int t = t0; t < t1; t++) {
             int row = bi * l + t, j = t - t0;
             // h_{t−1}: hist row j, or 0 when the state is reset at t
             final float[] prev = reset != null && reset[t] ? w.zeros : hist;
             final int prevAt = prev == hist ? j * nL : 0;
             FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
-            FloatVector u = FloatVector.fromArray(F, w.uS, tb + j * L);
-            FloatVector dtu = dt.mul(u);
+            FloatVector dtu = dt.mul(FloatVector.fromArray(F, w.uS, tb + j * L));
             FloatVector dtl = dt.mul(SelectiveScanSimdStep.LOG2E);
-            FloatVector g = FloatVector.fromArray(F, w.gS, tb + j * L);
-            int bRow = io.bOff + row * io.bStride + gi * n, cRow = io.cOff + row * io.cStride + gi * n;
-            FloatVector ySum = FloatVector.zero(F);
+            int bRow = io.bOff + row * io.bStride + gi * n;
             for (int s = 0; s < n; s++) {
-                int di = j * nL + s * L;
                 FloatVector dA = SelectiveScanSimdStep.exp2(FloatVector.fromArray(F, aS, s * L), dtl);
-                FloatVector h = dA.fma(FloatVector.fromArray(F, prev, prevAt + s * L), dtu.mul(Bv[bRow + s]));
-                h.intoArray(hist, di + nL);
-                dA.intoArray(decayS, di);
-                if (sums) g.fma(h, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di); // dC_t[s] lanes
-                ySum = h.fma(FloatVector.broadcast(F, Cv[cRow + s]), ySum);
+                dA.fma(FloatVector.fromArray(F, prev, prevAt + s * L), dtu.mul(Bv[bRow + s])).intoArray(hist, (j + 1) * nL + s * L);
+                dA.intoArray(decayS, j * nL + s * L);
             }
-            // y = yss·silu(z) with yss = C_t·h_t + D u_t: dz = dy·silu'(z)·yss (gateRun left dy·silu'(z))
-            if (dz) dSkip.fma(u, ySum).mul(FloatVector.fromArray(F, w.dzS, tb + j * L)).intoArray(w.dzS, tb + j * L);
         }
     }
 
@@ -372,8 +358,7 @@ public final class SelectiveScanSimdBackward {
 
     /**
      * Walks tokens t1−1 … t0 backwards with the block's adjoint state blk.dh (see the class
-     * comment), adding the per-lane dB terms into w.dBv when {@code sums} (the dC terms come from
-     * the recompute). Four
+     * comment), adding the per-lane dB and dC terms into w.dBv and w.dCv when {@code sums}. Four
      * tokens at a time ({@link #walkQuad}) where none has a cuSeqlens reset, else two
      * ({@link #walkPair}) or one ({@link #walkToken}); all three give the same bits. Four rather
      * than two: 0.97–0.99 of the backward's time (A/B in one JVM, 10 and 12 rounds).
@@ -400,7 +385,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv;
+        final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int row = bi * l + t, j = t - t0;
         FloatVector dt = FloatVector.fromArray(F, w.dtS, tb + j * L);
@@ -411,23 +396,33 @@ public final class SelectiveScanSimdBackward {
         // h_{t−1} as the update saw it: hist row j, or 0 when the state was reset at t
         final float[] prev = reset != null && reset[t] ? w.zeros : hist;
         final int prevAt = prev == hist ? j * nL : 0;
-        FloatVector dDt = FloatVector.zero(F), sumDhB = dDt;
+        FloatVector dDt = FloatVector.zero(F), sumDhB = dDt, ySum = dDt;
         for (int s = 0; s < n; s++) {
-            int i = s * L, di = j * nL + i;
+            int i = s * L, hi = (j + 1) * nL + i, di = j * nL + i;
             FloatVector bS = FloatVector.broadcast(F, Bv[bRow + s]), cS = FloatVector.broadcast(F, Cv[cRow + s]);
+            FloatVector hNow = FloatVector.fromArray(F, hist, hi);
             FloatVector dhv = g.fma(cS, FloatVector.fromArray(F, dh, i));      // dL/dh_t
-            if (sums) dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+            if (sums) {
+                g.fma(hNow, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                dhv.fma(dtu, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+            }
             FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di)); // dL/dh_{t−1} = dh ⊙ exp(Δ'A)
             FloatVector q = dhPrev.mul(FloatVector.fromArray(F, prev, prevAt + i)); // dh ⊙ exp(Δ'A) h_{t−1}
             q.fma(dt, FloatVector.fromArray(F, dAacc, i)).intoArray(dAacc, i);
             dDt = q.fma(FloatVector.fromArray(F, aS, i), dDt);
             sumDhB = dhv.fma(bS, sumDhB);
+            ySum = hNow.fma(cS, ySum);
             dhPrev.intoArray(dh, i);
         }
         if (reset != null && reset[t]) Arrays.fill(dh, 0, nL, 0f);
         // This token's du, dz and dΔ replace its g, dy·silu'(z) and σ in the scratch (read above);
         // outRun adds them to the gradients row by row.
         g.fma(u, FloatVector.fromArray(F, blk.dDacc, 0)).intoArray(blk.dDacc, 0);
+        if (gr.dz != null) {
+            // y = yss·silu(z): dz = dy·silu'(z)·yss.
+            FloatVector yss = dSkip.fma(u, ySum);
+            yss.mul(FloatVector.fromArray(F, w.dzS, tb + j * L)).intoArray(w.dzS, tb + j * L);
+        }
         g.mul(dSkip).add(sumDhB.mul(dt)).intoArray(w.gS, tb + j * L);
         dDt = sumDhB.fma(u, dDt);
         if (sp.deltaSoftplus) dDt = dDt.mul(FloatVector.fromArray(F, w.sigS, tb + j * L)); // softplus' = σ
@@ -446,7 +441,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv;
+        final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int rowA = bi * l + t, ja = t - t0, jb = ja - 1; // A = token t, B = token t − 1
         int atA = tb + ja * L, atB = tb + jb * L;
@@ -456,35 +451,48 @@ public final class SelectiveScanSimdBackward {
         FloatVector gA = FloatVector.fromArray(F, w.gS, atA), gB = FloatVector.fromArray(F, w.gS, atB);
         int bRowA = io.bOff + rowA * io.bStride + gi * n, cRowA = io.cOff + rowA * io.cStride + gi * n;
         int bRowB = bRowA - io.bStride, cRowB = cRowA - io.cStride;
-        FloatVector dDtA = FloatVector.zero(F), sumDhBA = dDtA, dDtB = dDtA, sumDhBB = dDtA;
+        FloatVector dDtA = FloatVector.zero(F), sumDhBA = dDtA, ySumA = dDtA, dDtB = dDtA, sumDhBB = dDtA, ySumB = dDtA;
         for (int s = 0; s < n; s++) {
             int i = s * L, diA = ja * nL + i, diB = jb * nL + i;
+            FloatVector hA = FloatVector.fromArray(F, hist, diA + nL); // h_t
             FloatVector hB = FloatVector.fromArray(F, hist, diA);      // h_{t−1}
             FloatVector hC = FloatVector.fromArray(F, hist, diB);      // h_{t−2}
             FloatVector aV = FloatVector.fromArray(F, aS, i);
             // token t
             FloatVector bS = FloatVector.broadcast(F, Bv[bRowA + s]), cS = FloatVector.broadcast(F, Cv[cRowA + s]);
             FloatVector dhv = gA.fma(cS, FloatVector.fromArray(F, dh, i));
-            if (sums) dhv.fma(dtuA, FloatVector.fromArray(F, dBv, diA)).intoArray(dBv, diA);
+            if (sums) {
+                gA.fma(hA, FloatVector.fromArray(F, dCv, diA)).intoArray(dCv, diA);
+                dhv.fma(dtuA, FloatVector.fromArray(F, dBv, diA)).intoArray(dBv, diA);
+            }
             FloatVector dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, diA));
             FloatVector q = dhPrev.mul(hB);
             FloatVector dAv = q.fma(dtA, FloatVector.fromArray(F, dAacc, i));
             dDtA = q.fma(aV, dDtA);
             sumDhBA = dhv.fma(bS, sumDhBA);
+            ySumA = hA.fma(cS, ySumA);
             // token t − 1
             bS = FloatVector.broadcast(F, Bv[bRowB + s]);
             cS = FloatVector.broadcast(F, Cv[cRowB + s]);
             dhv = gB.fma(cS, dhPrev);
-            if (sums) dhv.fma(dtuB, FloatVector.fromArray(F, dBv, diB)).intoArray(dBv, diB);
+            if (sums) {
+                gB.fma(hB, FloatVector.fromArray(F, dCv, diB)).intoArray(dCv, diB);
+                dhv.fma(dtuB, FloatVector.fromArray(F, dBv, diB)).intoArray(dBv, diB);
+            }
             dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, diB));
             q = dhPrev.mul(hC);
             q.fma(dtB, dAv).intoArray(dAacc, i);
             dDtB = q.fma(aV, dDtB);
             sumDhBB = dhv.fma(bS, sumDhBB);
+            ySumB = hB.fma(cS, ySumB);
             dhPrev.intoArray(dh, i);
         }
         // the per-token ends, token t first (as walkToken would)
         gB.fma(uB, gA.fma(uA, FloatVector.fromArray(F, blk.dDacc, 0))).intoArray(blk.dDacc, 0);
+        if (gr.dz != null) {
+            dSkip.fma(uA, ySumA).mul(FloatVector.fromArray(F, w.dzS, atA)).intoArray(w.dzS, atA);
+            dSkip.fma(uB, ySumB).mul(FloatVector.fromArray(F, w.dzS, atB)).intoArray(w.dzS, atB);
+        }
         gA.mul(dSkip).add(sumDhBA.mul(dtA)).intoArray(w.gS, atA);
         gB.mul(dSkip).add(sumDhBB.mul(dtB)).intoArray(w.gS, atB);
         dDtA = sumDhBA.fma(uA, dDtA);
@@ -507,7 +515,7 @@ public final class SelectiveScanSimdBackward {
         ScanSpec sp = io.spec;
         final int l = sp.length, n = sp.stateSize, nL = n * L, gi = c0 / sp.channelsPerGroup();
         final float[] Bv = io.B, Cv = io.C, aS = blk.aS, dh = blk.dh, dAacc = blk.dAacc, hist = w.hist, decayS = w.decay;
-        final float[] dBv = w.dBv;
+        final float[] dBv = w.dBv, dCv = w.dCv;
         FloatVector dSkip = io.D == null ? FloatVector.zero(F) : FloatVector.fromArray(F, io.D, io.dOff + c0);
         int rowA = bi * l + t, ja = t - t0;
         int bRow = io.bOff + rowA * io.bStride + gi * n, cRow = io.cOff + rowA * io.cStride + gi * n;
@@ -525,10 +533,11 @@ public final class SelectiveScanSimdBackward {
         FloatVector dtD = FloatVector.fromArray(F, w.dtS, atD), uD = FloatVector.fromArray(F, w.uS, atD);
         FloatVector dtuD = dtD.mul(uD), gD = FloatVector.fromArray(F, w.gS, atD);
         FloatVector z0 = FloatVector.zero(F);
-        FloatVector dDtA = z0, sumDhBA = z0, dDtB = z0, sumDhBB = z0, dDtC = z0, sumDhBC = z0, dDtD = z0, sumDhBD = z0;
+        FloatVector dDtA = z0, sumDhBA = z0, ySumA = z0, dDtB = z0, sumDhBB = z0, ySumB = z0, dDtC = z0, sumDhBC = z0, ySumC = z0, dDtD = z0, sumDhBD = z0, ySumD = z0;
         for (int s = 0; s < n; s++) {
             int i = s * L, r0 = ja * nL + i; // hist row of h_{t−1}; decay row of token t
             FloatVector aV = FloatVector.fromArray(F, aS, i);
+            FloatVector hN = FloatVector.fromArray(F, hist, r0 + nL); // h_t
             FloatVector dhPrev = FloatVector.fromArray(F, dh, i);
             FloatVector dAv = FloatVector.fromArray(F, dAacc, i);
             { // token t − 0
@@ -536,48 +545,68 @@ public final class SelectiveScanSimdBackward {
                 FloatVector hP = FloatVector.fromArray(F, hist, di); // h_(t−0−1)
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow - 0 * bSt + s]), cS = FloatVector.broadcast(F, Cv[cRow - 0 * cSt + s]);
                 FloatVector dhv = gA.fma(cS, dhPrev);
-                if (sums) dhv.fma(dtuA, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                if (sums) {
+                    gA.fma(hN, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtuA, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                }
                 dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di));
                 FloatVector q = dhPrev.mul(hP);
                 dAv = q.fma(dtA, dAv);
                 dDtA = q.fma(aV, dDtA);
                 sumDhBA = dhv.fma(bS, sumDhBA);
+                ySumA = hN.fma(cS, ySumA);
+                hN = hP;
             }
             { // token t − 1
                 int di = r0 - 1 * nL;
                 FloatVector hP = FloatVector.fromArray(F, hist, di); // h_(t−1−1)
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow - 1 * bSt + s]), cS = FloatVector.broadcast(F, Cv[cRow - 1 * cSt + s]);
                 FloatVector dhv = gB.fma(cS, dhPrev);
-                if (sums) dhv.fma(dtuB, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                if (sums) {
+                    gB.fma(hN, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtuB, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                }
                 dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di));
                 FloatVector q = dhPrev.mul(hP);
                 dAv = q.fma(dtB, dAv);
                 dDtB = q.fma(aV, dDtB);
                 sumDhBB = dhv.fma(bS, sumDhBB);
+                ySumB = hN.fma(cS, ySumB);
+                hN = hP;
             }
             { // token t − 2
                 int di = r0 - 2 * nL;
                 FloatVector hP = FloatVector.fromArray(F, hist, di); // h_(t−2−1)
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow - 2 * bSt + s]), cS = FloatVector.broadcast(F, Cv[cRow - 2 * cSt + s]);
                 FloatVector dhv = gC.fma(cS, dhPrev);
-                if (sums) dhv.fma(dtuC, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                if (sums) {
+                    gC.fma(hN, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtuC, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                }
                 dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di));
                 FloatVector q = dhPrev.mul(hP);
                 dAv = q.fma(dtC, dAv);
                 dDtC = q.fma(aV, dDtC);
                 sumDhBC = dhv.fma(bS, sumDhBC);
+                ySumC = hN.fma(cS, ySumC);
+                hN = hP;
             }
             { // token t − 3
                 int di = r0 - 3 * nL;
                 FloatVector hP = FloatVector.fromArray(F, hist, di); // h_(t−3−1)
                 FloatVector bS = FloatVector.broadcast(F, Bv[bRow - 3 * bSt + s]), cS = FloatVector.broadcast(F, Cv[cRow - 3 * cSt + s]);
                 FloatVector dhv = gD.fma(cS, dhPrev);
-                if (sums) dhv.fma(dtuD, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                if (sums) {
+                    gD.fma(hN, FloatVector.fromArray(F, dCv, di)).intoArray(dCv, di);
+                    dhv.fma(dtuD, FloatVector.fromArray(F, dBv, di)).intoArray(dBv, di);
+                }
                 dhPrev = dhv.mul(FloatVector.fromArray(F, decayS, di));
                 FloatVector q = dhPrev.mul(hP);
                 dAv = q.fma(dtD, dAv);
                 dDtD = q.fma(aV, dDtD);
                 sumDhBD = dhv.fma(bS, sumDhBD);
+                ySumD = hN.fma(cS, ySumD);
+                hN = hP;
             }
             dAv.intoArray(dAacc, i);
             dhPrev.intoArray(dh, i);
@@ -590,21 +619,25 @@ public final class SelectiveScanSimdBackward {
         acc = gD.fma(uD, acc);
         acc.intoArray(blk.dDacc, 0);
         FloatVector bias = FloatVector.fromArray(F, blk.dBiasAcc, 0);
+        if (gr.dz != null) dSkip.fma(uA, ySumA).mul(FloatVector.fromArray(F, w.dzS, atA)).intoArray(w.dzS, atA);
         gA.mul(dSkip).add(sumDhBA.mul(dtA)).intoArray(w.gS, atA);
         dDtA = sumDhBA.fma(uA, dDtA);
         if (sp.deltaSoftplus) dDtA = dDtA.mul(FloatVector.fromArray(F, w.sigS, atA));
         dDtA.intoArray(w.sigS, atA);
         bias = bias.add(dDtA);
+        if (gr.dz != null) dSkip.fma(uB, ySumB).mul(FloatVector.fromArray(F, w.dzS, atB)).intoArray(w.dzS, atB);
         gB.mul(dSkip).add(sumDhBB.mul(dtB)).intoArray(w.gS, atB);
         dDtB = sumDhBB.fma(uB, dDtB);
         if (sp.deltaSoftplus) dDtB = dDtB.mul(FloatVector.fromArray(F, w.sigS, atB));
         dDtB.intoArray(w.sigS, atB);
         bias = bias.add(dDtB);
+        if (gr.dz != null) dSkip.fma(uC, ySumC).mul(FloatVector.fromArray(F, w.dzS, atC)).intoArray(w.dzS, atC);
         gC.mul(dSkip).add(sumDhBC.mul(dtC)).intoArray(w.gS, atC);
         dDtC = sumDhBC.fma(uC, dDtC);
         if (sp.deltaSoftplus) dDtC = dDtC.mul(FloatVector.fromArray(F, w.sigS, atC));
         dDtC.intoArray(w.sigS, atC);
         bias = bias.add(dDtC);
+        if (gr.dz != null) dSkip.fma(uD, ySumD).mul(FloatVector.fromArray(F, w.dzS, atD)).intoArray(w.dzS, atD);
         gD.mul(dSkip).add(sumDhBD.mul(dtD)).intoArray(w.gS, atD);
         dDtD = sumDhBD.fma(uD, dDtD);
         if (sp.deltaSoftplus) dDtD = dDtD.mul(FloatVector.fromArray(F, w.sigS, atD));
