@@ -186,6 +186,25 @@ class SelectiveScanBackwardTest {
         }
     }
 
+    /**
+     * The SIMD backward keeps its scratch per thread and reuses it: a call after calls of other
+     * shapes (larger, smaller, other n) on the same thread gives the same bits as before them.
+     */
+    @Test
+    void scratchReuseKeepsTheBits() {
+        ScanCase k = new ScanCase(80, 1, 75, 40, 16, 1, ALL, new int[] {0, 30, 75});
+        float[] dy = randomDy(k, 21), dhT = randomDhT(k, 22);
+        Grads first = backward(k, true, null, dy, dhT, null);
+        for (ScanCase other : new ScanCase[] {new ScanCase(81, 2, 130, 64, 16, 1, ALL, null),
+                new ScanCase(82, 1, 20, 16, 16, 1, ALL & ~SOFTPLUS, null), new ScanCase(83, 1, 50, 48, 8, 1, ALL, null)}) {
+            backward(other, true, null, randomDy(other, 23), randomDhT(other, 24), null);
+        }
+        Grads again = backward(k, true, null, dy, dhT, null);
+        for (float[] a : k.inputArrays()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(first.of.get(a), again.of.get(a), "reuse: " + name(k, a));
+        }
+    }
+
     /** The SIMD backward from the forward's checkpoints equals the one that recreates them. */
     @Test
     void backwardFromCheckpointsEqualsWithout() {
