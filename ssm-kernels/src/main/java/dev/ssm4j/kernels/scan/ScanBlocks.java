@@ -98,8 +98,8 @@ final class ScanBlocks {
      * Δbias) = σ(Δ_t + Δbias) there, from the same e = e^−|x|: σ = 1/(1 + e) for x ≥ 0, e/(1 + e)
      * below. The same operations as {@link VectorMath#softplus(FloatVector)}, so the forward and the
      * backward's recompute compute the same Δ' bit for bit, in compiled and interpreted code alike
-     * (own exp and log1p, not the JDK's lanewise EXP/LOG1P; the decoding step keeps those, see
-     * {@link #softplusLibrary}).
+     * (own exp and log1p, not the JDK's lanewise EXP/LOG1P; the decoding step has its own pass
+     * built the same way, {@link SelectiveScanSimdStep}).
      *
      * <p>Why a pass of its own, before the recurrence reads Δ' back from L1: C2 stops inlining
      * into a method once it has created NodeCountInliningCutoff (18 000) IR nodes, and one inlined
@@ -158,25 +158,5 @@ final class ScanBlocks {
                 dt.intoArray(dtS, o);
             }
         }
-    }
-
-    /**
-     * softplus(x) = max(x, 0) + log1p(e^−|x|) with the JDK's lanewise EXP and LOG1P: only for the
-     * decoding step's prologue ({@link SelectiveScanSimdStep}). There the step's compile already
-     * holds the block loop's inlined exp, and our own exp in the prologue or epilogue (even one
-     * call site for both) exceeds C2's inlining budget and boxes a vector per block (9–18 KB per
-     * step, measured 2026-12-06); the library functions are out-of-line calls, cheap in IR nodes.
-     * The price: they are computed by a vector math library in C2 code and with {@code Math} in the
-     * interpreter, so the step's Δ' can differ from the forward's (own exp and log1p) by an ulp or
-     * so, and between JIT tiers. Decoding only — training never runs the step.
-     */
-    static FloatVector softplusLibrary(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-        return x.max(0f).add(e.lanewise(VectorOperators.LOG1P));
-    }
-
-    /** silu(x) = x / (1 + e^−x) with the JDK's lanewise EXP: for the step's epilogue (see {@link #softplusLibrary}). */
-    static FloatVector siluLibrary(FloatVector x) {
-        return x.mul(FloatVector.broadcast(F, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f)));
     }
 }
