@@ -509,6 +509,9 @@ public final class SelectiveScanSimdBackward {
     /**
      * Tokens t … t − 3 of {@link #walkChunk} (no reset at any): like {@link #walkPair}, with dh and
      * the dA sums loaded and stored once per four tokens (2.5 vector stores per (token, s)).
+     * The four token blocks are written out, not a loop over the tokens: each token keeps its own
+     * Δ', Δ'u, g and running sums in registers, and a loop would have to index them (an array of
+     * vectors, or conditionally assigned variables), which C2 boxes on the heap.
      */
     private static void walkQuad(ScanTensors io, ScanGrads gr, int bi, int c0, int t, int t0,
             Work w, Block blk, boolean sums, int tb) {
