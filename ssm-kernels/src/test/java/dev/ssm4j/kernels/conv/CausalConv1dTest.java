@@ -98,7 +98,7 @@ class CausalConv1dTest {
         SplittableRandom rng = new SplittableRandom(3);
         ForkJoinPool pool = Parallel.pool(2);
         try {
-            for (int o : new int[] {7, 26}) {           // bias+silu+state, silu+strided+packed
+            for (int o : new int[] {7, 26, 23}) {       // bias+silu+state, silu+strided+packed, all but strided
                 ConvCase k = new ConvCase(rng, 2, 37, 1000, 4, o);  // b·l·d ≥ 2^16: split into two tasks
                 float[][] one = k.forward(false, null), two = k.forward(false, pool);
                 assertArrayEquals(one[0], two[0], "y " + k.describe());
@@ -111,6 +111,60 @@ class CausalConv1dTest {
             }
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /**
+     * Forwards long enough that the threads split the tokens: tasks start inside rows, inside a
+     * sequence's first w − 1 tokens and inside packed sequences, for every width; the outputs and the
+     * final state (also written over the initial state in place) equal the one-thread forward.
+     */
+    @Test
+    void tokenSplitForwardGivesTheSameBits() {
+        SplittableRandom rng = new SplittableRandom(5);
+        ForkJoinPool pool = Parallel.pool(2);
+        try {
+            for (int w : new int[] {2, 3, 4, 8}) {
+                for (int o : new int[] {7, 22, 31}) {   // bias+silu+state; silu+state+packed; everything
+                    ConvCase k = new ConvCase(rng, 3, 301, 80, w, o);  // 903 tokens · 80 channels ≥ 2^16: two token ranges
+                    float[][] one = k.forward(false, null), two = k.forward(false, pool);
+                    assertArrayEquals(one[0], two[0], "y " + k.describe());
+                    if (k.state) {
+                        assertArrayEquals(one[1], two[1], "final state " + k.describe());
+                        float[] inPlace = k.init.clone(), y = k.newY();
+                        CausalConv1dSimd.forward(y, k.yOff, k.yStride, inPlace, 0, k.x, k.xOff, k.xStride, inPlace, 0, k.cu,
+                                k.weight, k.biasV, k.silu, k.b, k.l, k.d, w, pool);
+                        assertArrayEquals(one[0], y, "y, final state over the initial one " + k.describe());
+                        assertArrayEquals(one[1], inPlace, "final state in place " + k.describe());
+                    }
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * The token ranges of a split may start anywhere: for every cut in the first rows (inside a
+     * sequence's first w − 1 tokens, at row and packed-sequence starts), the forward of [0, cut) then
+     * [cut, b·l) writes the same y as one forward.
+     */
+    @Test
+    void tokenRangesMayStartAnywhere() {
+        SplittableRandom rng = new SplittableRandom(6);
+        for (int w : new int[] {2, 4, 8}) {
+            for (int o : new int[] {7, 31}) {
+                ConvCase k = new ConvCase(rng, 2, 23, 21, w, o);
+                float[] want = k.forward(false, null)[0], wT = CausalConv1dSimd.tapMajor(k.weight, k.d, w);
+                for (int cut = 0; cut <= 2 * k.l; cut++) {
+                    float[] y = k.newY();
+                    CausalConv1dSimd.forwardRange(y, k.yOff, k.yStride, k.x, k.xOff, k.xStride, k.init, 0, k.cu, wT, k.biasV,
+                            k.silu, k.b, k.l, k.d, w, 0, cut, 0, k.d);
+                    CausalConv1dSimd.forwardRange(y, k.yOff, k.yStride, k.x, k.xOff, k.xStride, k.init, 0, k.cu, wT, k.biasV,
+                            k.silu, k.b, k.l, k.d, w, cut, k.b * k.l, 0, k.d);
+                    assertArrayEquals(want, y, "cut at token " + cut + ", " + k.describe());
+                }
+            }
         }
     }
 
