@@ -21,8 +21,8 @@ import java.util.Set;
  * residual add, cross-entropy) at model sizes, scalar and SIMD, reporting seconds per call and the
  * achieved memory bandwidth: gb_per_second = compulsory bytes read + written per call / seconds
  * (these kernels are memory-bound). Beside each conv1d point a memory baseline moves the same bytes
- * in the same run (a copy for the forward and the step, a read-3-write-1 triad for the backward;
- * {@link MemoryBenchmark}), and {@code of_memory} = the kernel's GB/s over the baseline's, so
+ * on the same number of threads in the same run (a copy for the forward and the step, a
+ * read-3-write-1 triad for the backward; {@link MemoryBenchmark}), and {@code of_memory} = the kernel's GB/s over the baseline's, so
  * "memory speed" is measured, not assumed.
  */
 public final class ConvBench implements Command {
@@ -45,7 +45,8 @@ public final class ConvBench implements Command {
                   loss  cross-entropy 512 × 50280 forward/backward
                 Columns: kernel, direction, impl, threads, b, l, d, w, vocab, seconds (per call),
                 gb_per_second (bytes read + written per call / seconds), of_memory (conv1d only: gb_per_second
-                over that of impl=memory, a one-thread copy (forward, step) or triad (backward) of the same bytes). Scalar twins run on 1 thread only;
+                over that of impl=memory, a copy (forward, step) or triad (backward) of the same bytes on the same number
+of threads, in the same run). Scalar twins run on 1 thread only;
                 --threads applies to the SIMD kernels that split work (not to the step).
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
@@ -112,18 +113,20 @@ public final class ConvBench implements Command {
 
         BenchReport report = new BenchReport(json);
         for (Point pt : points) {
-            double memGbs = Double.NaN;
-            if (pt.baseline != null) {
-                // same bytes through a plain copy/triad, one thread, in this run (baselineN floats per array)
-                double s = JmhShort.secondsPerOp(MemoryBenchmark.class, pt.baseline, Map.of("n", String.valueOf(pt.baselineN)));
-                memGbs = pt.bytes / s / 1e9;
-                report.row().put("kernel", pt.kernel).put("direction", pt.direction).put("impl", "memory").put("threads", 1)
-                        .put("b", pt.b).put("l", pt.l).put("d", pt.d).put("w", pt.w).put("vocab", "-").put("seconds", s)
-                        .put("gb_per_second", memGbs).put("of_memory", 1.0).add();
-            }
-            for (String impl : impls) {
-                for (int t : threadList) {
-                    if (t > 1 && (impl.equals("scalar") || pt.direction.equals("step"))) continue;
+            for (int t : threadList) {
+                if (t > 1 && pt.direction.equals("step")) continue;
+                double memGbs = Double.NaN;
+                if (pt.baseline != null) {
+                    // same bytes through a plain copy/triad on the same number of threads, in this run
+                    double s = JmhShort.secondsPerOp(MemoryBenchmark.class, pt.baseline,
+                            Map.of("n", String.valueOf(pt.baselineN), "threads", String.valueOf(t)));
+                    memGbs = pt.bytes / s / 1e9;
+                    report.row().put("kernel", pt.kernel).put("direction", pt.direction).put("impl", "memory").put("threads", t)
+                            .put("b", pt.b).put("l", pt.l).put("d", pt.d).put("w", pt.w).put("vocab", "-").put("seconds", s)
+                            .put("gb_per_second", memGbs).put("of_memory", 1.0).add();
+                }
+                for (String impl : impls) {
+                    if (t > 1 && impl.equals("scalar")) continue;
                     Map<String, String> params = new LinkedHashMap<>(pt.params);
                     params.put("impl", impl);
                     params.put("threads", String.valueOf(t));
