@@ -61,8 +61,14 @@ public final class SelectiveScanSimdStep {
                     + L + ": run with -Dssm4j.vector.bits=512 (or smaller)");
         }
     }
-    /** Blocks per task when a pool splits the step: 16 blocks of 16 channels, ~1 µs of work. */
-    private static final int GRAIN = 16;
+    /**
+     * Fewest blocks per task when a pool splits the step: 512 blocks of 16 channels, ~30 µs of work.
+     * Waking a parked pool costs ~20–30 µs here (an empty two-thread forRange: 18–28 µs, measured),
+     * so a one-row decode step (96 blocks at d = 1536, 6 µs) runs on the calling thread whatever the
+     * pool: with 16-block tasks it took 28 µs on two threads against 6 µs on one. A batch of ≥ 11
+     * such rows is split.
+     */
+    private static final int GRAIN = 512;
     /**
      * Blocks per chunk: the prologue and epilogue run over this many blocks (of one batch row) at
      * once (a pool's tasks are smaller: GRAIN). 32 measured ~3 % faster than 16, as fast as 64 or 96.
