@@ -22,8 +22,15 @@ import jdk.incubator.vector.VectorMask;
  * written once from memory; the gather form (dx_p = Σ_j weight_j · g_{p+w−1−j}) would need g of
  * future tokens, i.e. a saved buffer or w recomputations of the SiLU input.
  *
- * <p>Threads split the channels: every task owns its columns of dx, dweight, dbias and the states,
- * so nothing is shared and the result does not depend on the thread count.
+ * <p>Long inputs (at least two chunks of {@link #TOKEN_CHUNK} tokens, counting each batch row
+ * separately) are cut into those fixed chunks, whatever the thread count, and threads take whole
+ * chunks: each walks whole rows, as the forward's token split does (out of cache, two threads: 40–44
+ * → ~25 ms at l = 32768, d = 1536; channel-split tasks walk half-rows). A chunk keeps its own dweight
+ * and dbias partials and, for the w − 1 dx rows before its first token (the previous chunk's rows,
+ * which its first tokens scatter into), a private halo; afterwards, on the calling thread and in chunk
+ * order, the halos are added into dx and the partials into dweight and dbias. The chunks are fixed by
+ * the shape, so the bits do not depend on the thread count. Short inputs split the channels: every
+ * task owns its columns of dx, dweight, dbias and the states, so nothing is shared either.
  */
 public final class CausalConv1dSimdBackward {
     private CausalConv1dSimdBackward() {}
@@ -41,6 +48,13 @@ public final class CausalConv1dSimdBackward {
                 dyStride, dFinalState, dFinalStateOff, x, xOff, xStride, initialState, initialStateOff, cuSeqlens,
                 weight, bias, b, l, d, w);
         float[] wT = CausalConv1dSimd.tapMajor(weight, d, w);                  // (w, d)
+        int perRow = (l + TOKEN_CHUNK - 1) / TOKEN_CHUNK;
+        if ((long) b * perRow >= 2 && (long) b * l * d >= 2L * GRAIN_ELEMENTS) {
+            byTokens(dx, dxOff, dxStride, dInitialState, dInitialStateOff, dweight, dbias, dy, dyOff, dyStride,
+                    dFinalState, dFinalStateOff, x, xOff, xStride, initialState, initialStateOff, cuSeqlens, wT, bias,
+                    silu, b, l, d, w, pool);
+            return;
+        }
         float[] dwT = dweight == null ? null : new float[w * d];               // (w, d) partial dweight
         int blocks = (d + L - 1) / L;
         int grain = Math.max(1, GRAIN_ELEMENTS / Math.max(1, b * l * L));
@@ -49,8 +63,7 @@ public final class CausalConv1dSimdBackward {
             Columns cols = new Columns(dx, dxOff, dxStride, dInitialState, dInitialStateOff, dwT, dbias, dy, dyOff,
                     dyStride, x, xOff, xStride, initialState, initialStateOff, cuSeqlens, wT, bias, silu, l, d, w);
             for (int bi = 0; bi < b; bi++) {
-                if (w == 4) cols.row4(bi, c0, c1);
-                else for (int t = 0; t < l; t++) cols.token(bi, t, c0, c1);
+                cols.range(bi, 0, l, c0, c1);
                 if (dFinalState != null) {
                     CausalConv1dScalar.routeFinalStateGradient(dx, dxOff, dxStride, dInitialState, dInitialStateOff,
                             dFinalState, dFinalStateOff, cuSeqlens, bi, l, d, w, c0, c1);
@@ -62,6 +75,52 @@ public final class CausalConv1dSimdBackward {
                 }
             }
         });
+    }
+
+    /** Tokens per chunk of the token split (chunks start at row starts and every TOKEN_CHUNK tokens; ≥ w − 1). */
+    static final int TOKEN_CHUNK = 1024;
+
+    /** The token split (class comment): chunks of TOKEN_CHUNK tokens of one row on the pool, then the merge. */
+    private static void byTokens(float[] dx, int dxOff, int dxStride, float[] dInit, int dInitOff, float[] dweight,
+                                 float[] dbias, float[] dy, int dyOff, int dyStride, float[] dFinal, int dFinalOff,
+                                 float[] x, int xOff, int xStride, float[] init, int initOff, int[] cu, float[] wT,
+                                 float[] bias, boolean silu, int b, int l, int d, int w, ForkJoinPool pool) {
+        int perRow = (l + TOKEN_CHUNK - 1) / TOKEN_CHUNK, chunks = b * perRow;
+        float[][] dwParts = new float[chunks][], dbParts = new float[chunks][], halos = new float[chunks][];
+        Parallel.forRange(pool, chunks, 1, (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                int bi = k / perRow, t0 = k % perRow * TOKEN_CHUNK, t1 = Math.min(l, t0 + TOKEN_CHUNK);
+                float[] dwT = dweight == null ? null : (dwParts[k] = new float[w * d]);
+                float[] db = dbias == null ? null : (dbParts[k] = new float[d]);
+                Columns cols = new Columns(dx, dxOff, dxStride, dInit, dInitOff, dwT, db, dy, dyOff, dyStride, x, xOff,
+                        xStride, init, initOff, cu, wT, bias, silu, l, d, w);
+                // The halo's first tokens take the tap-table path with or without dx, so that leaving dx out
+                // keeps dweight's and dbias's bits.
+                if (t0 > 0) cols.halo(dx == null ? null : (halos[k] = new float[(w - 1) * d]), bi * l + t0);
+                cols.range(bi, t0, t1, 0, d);
+            }
+        });
+        for (int k = 0; k < chunks; k++) {                  // fixed order: the bits do not depend on the threads
+            if (halos[k] != null) {
+                int first = (k / perRow) * l + k % perRow * TOKEN_CHUNK - (w - 1);
+                for (int r = 0; r < w - 1; r++) {
+                    int row = dxOff + (first + r) * dxStride;
+                    for (int c = 0; c < d; c++) dx[row + c] += halos[k][r * d + c];
+                }
+            }
+            if (dbParts[k] != null) for (int c = 0; c < d; c++) dbias[c] += dbParts[k][c];
+            if (dwParts[k] != null) {
+                for (int c = 0; c < d; c++) {
+                    for (int j = 0; j < w; j++) dweight[c * w + j] += dwParts[k][j * d + c];
+                }
+            }
+        }
+        if (dFinal != null) {
+            for (int bi = 0; bi < b; bi++) {
+                CausalConv1dScalar.routeFinalStateGradient(dx, dxOff, dxStride, dInit, dInitOff, dFinal, dFinalOff, cu, bi,
+                        l, d, w, 0, d);
+            }
+        }
     }
 
     /** The per-task state: arguments plus the tap table of the current token. */
@@ -76,6 +135,9 @@ public final class CausalConv1dSimdBackward {
         int nt;
         // g = dy·silu'(pre) of one full block of {@link #span4}: T_BLOCK vectors.
         final float[] gs = new float[CausalConv1dSimd.T_BLOCK * L];
+        // Token split: dx rows before haloFrom (flattened) go to halo, (w − 1, d), row 0 = haloFrom − (w − 1).
+        float[] halo;
+        int haloFrom = Integer.MIN_VALUE;
 
         Columns(float[] dx, int dxOff, int dxStride, float[] dInit, int dInitOff, float[] dwT, float[] dbias,
                 float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride, float[] init, int initOff,
@@ -92,16 +154,31 @@ public final class CausalConv1dSimdBackward {
             tapW = new int[w];
         }
 
+        /**
+         * Routes the gradient of dx rows before flattened row {@code from} into {@code rows} ((w − 1, d);
+         * null when dx is not wanted) and sends the range's first w − 1 tokens through the tap table.
+         */
+        void halo(float[] rows, int from) {
+            halo = rows;
+            haloFrom = from;
+        }
+
         void token(int bi, int t, int c0, int c1) {
             int seg = Segments.start(cu, bi, l, t);
             nt = 0;
             for (int j = 0; j < w; j++) {
                 int p = t - (w - 1) + j;
                 if (p >= seg) {
+                    int gp = bi * l + p;
                     src[nt] = x;
-                    srcOff[nt] = xOff + (bi * l + p) * xStride;
-                    dsrc[nt] = dx;
-                    dsrcOff[nt] = dxOff + (bi * l + p) * dxStride;
+                    srcOff[nt] = xOff + gp * xStride;
+                    if (gp < haloFrom) {
+                        dsrc[nt] = dx == null ? null : halo;
+                        dsrcOff[nt] = (gp - haloFrom + w - 1) * d;
+                    } else {
+                        dsrc[nt] = dx;
+                        dsrcOff[nt] = dxOff + gp * dxStride;
+                    }
                 } else if (p < 0 && seg == 0 && (init != null || dInit != null)) {
                     int row = (bi * (w - 1) + (w - 1 + p)) * d;
                     src[nt] = init;
@@ -120,13 +197,19 @@ public final class CausalConv1dSimdBackward {
         }
 
         /**
-         * Row bi for w = 4: each sequence's first w−1 tokens through the tap table ({@link #token}), the
-         * rest by {@link #span4}.
+         * Tokens [t0, t1) of row bi, channels [c0, c1). Any w: token by token through the tap table
+         * ({@link #token}). w = 4: each sequence's first w−1 tokens, and with a halo the range's first
+         * w−1 tokens (they scatter into rows before it), through the tap table, the rest by {@link #span4}.
          */
-        void row4(int bi, int c0, int c1) {
-            for (int t = 0; t < l; ) {
-                int seg = Segments.start(cu, bi, l, t), segEnd = Segments.end(cu, bi, l, t);
-                for (int edgeEnd = Math.min(segEnd, seg + 3); t < edgeEnd; t++) token(bi, t, c0, c1);
+        void range(int bi, int t0, int t1, int c0, int c1) {
+            if (w != 4) {
+                for (int t = t0; t < t1; t++) token(bi, t, c0, c1);
+                return;
+            }
+            int first = haloFrom == Integer.MIN_VALUE ? t0 : t0 + 3;
+            for (int t = t0; t < t1; ) {
+                int seg = Segments.start(cu, bi, l, t), segEnd = Math.min(t1, Segments.end(cu, bi, l, t));
+                for (int edgeEnd = Math.min(segEnd, Math.max(seg + 3, first)); t < edgeEnd; t++) token(bi, t, c0, c1);
                 if (t < segEnd) span4(bi, t, segEnd, c0, c1);
                 t = segEnd;
             }

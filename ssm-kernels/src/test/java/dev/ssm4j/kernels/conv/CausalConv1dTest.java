@@ -168,6 +168,49 @@ class CausalConv1dTest {
         }
     }
 
+    /**
+     * Long inputs: the backward cuts them into chunks of TOKEN_CHUNK tokens with a halo of dx rows
+     * before each chunk. Against the scalar twin, for every width, with packed sequences whose
+     * boundaries sit right around a chunk start (inside the w − 1 tokens a halo covers); two threads
+     * give the same bits as one; leaving dx out keeps dweight's and dbias's bits.
+     */
+    @Test
+    void tokenChunkedBackwardMatchesScalar() {
+        SplittableRandom rng = new SplittableRandom(7);
+        int l = CausalConv1dSimdBackward.TOKEN_CHUNK + 77, c = CausalConv1dSimdBackward.TOKEN_CHUNK;
+        ForkJoinPool pool = Parallel.pool(2);
+        try {
+            for (int w : new int[] {2, 4, 5, 8}) {
+                for (int o : new int[] {0, 7, 19, 31}) {   // none; bias+silu+state; bias+silu+packed; all
+                    ConvCase k = new ConvCase(rng, 2, l, 40, w, o);   // 2 rows × 2 chunks, 88k elements
+                    if (k.varlen) {                                  // boundaries around the chunk starts
+                        int[] at = {c - 1, c + 1, l + c - 2, l + c + 2};
+                        for (int i = 1; i + 1 < k.cu.length; i++) k.cu[i] = at[i - 1];
+                    }
+                    float[][] start = k.startGrads(rng);
+                    float[][] s = k.backward(true, start, null), v = k.backward(false, start, null);
+                    String what = k.describe();
+                    TestArrays.assertClose("dx " + what, s[0], v[0], 1e-5, 1e-5);
+                    if (k.state) TestArrays.assertClose("dInitialState " + what, s[1], v[1], 1e-5, 1e-5);
+                    TestArrays.assertClose("dweight " + what, s[2], v[2], 1e-4, 1e-5);
+                    if (k.bias) TestArrays.assertClose("dbias " + what, s[3], v[3], 1e-4, 1e-5);
+                    float[][] two = k.backward(false, start, pool);
+                    for (int i = 0; i < 4; i++) {
+                        if (v[i] != null) assertArrayEquals(v[i], two[i], "two threads, grad " + i + " " + what);
+                    }
+                    float[] dw = start[2].clone(), db = start[3] == null ? null : start[3].clone();
+                    CausalConv1dSimdBackward.backward(null, k.xOff, k.xStride, null, 0, dw, db, k.dy, k.yOff, k.yStride,
+                            null, 0, k.x, k.xOff, k.xStride, k.init, 0, k.cu, k.weight, k.biasV, k.silu, k.b, l, k.d, w, pool);
+                    if (k.state) continue;  // dFinal routes into dx/dInit only; dweight and dbias are the same either way
+                    assertArrayEquals(v[2], dw, "dweight without dx " + what);
+                    if (db != null) assertArrayEquals(v[3], db, "dbias without dx " + what);
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void dispatcherRunsTheConfiguredTwin() {
         ConvCase k = new ConvCase(new SplittableRandom(4), 1, 7, 17, 4, 3);
