@@ -54,6 +54,8 @@ public class ScanStepBenchmark {
     public int states;
 
     ForkJoinPool pool;
+    /** Whether the step splits this shape over the pool; the traffic floor is split only when it does. */
+    boolean split;
     ScanTensors io;
     float[][] stateSet;
     float[] y;
@@ -68,6 +70,7 @@ public class ScanStepBenchmark {
         }
         if (states < 1) throw new IllegalArgumentException("states must be >= 1, got " + states);
         pool = Parallel.pool(threads);
+        split = SelectiveScanSimdStep.splits(b, d);
         if (impl.equals("simd")) ScanWarmup.run(true, "step", 20000); // the scalar twin has no Vector API code to wait for
         if (impl.equals("traffic")) { // Vector API code too: get it compiled before JMH's warm-up starts
             float[] tiny = new float[1024];
@@ -99,7 +102,7 @@ public class ScanStepBenchmark {
         switch (impl) {
             case "simd" -> SelectiveScanSimdStep.step(io, state, 0, pool);
             case "scalar" -> SelectiveScanScalar.step(io, state, 0, pool);
-            default -> traffic(state, pool);
+            default -> traffic(state, split ? pool : null);
         }
         return y[0] + state[state.length - 1];
     }
@@ -108,7 +111,8 @@ public class ScanStepBenchmark {
 
     /**
      * The state-traffic floor: every float of the state read and written once, h ← 0.5·h + 0.25
-     * (bounded, and not a copy the JIT could drop), split over the pool's threads like the step.
+     * (bounded, and not a copy the JIT could drop), split over the pool's threads (given only when the
+     * step itself splits: a one-row step runs on the calling thread, and so does its floor).
      */
     public static void traffic(float[] state, ForkJoinPool pool) {
         int parts = Parallel.threads(pool), chunk = (state.length / parts + F.length() - 1) / F.length() * F.length();

@@ -86,6 +86,14 @@ public final class SelectiveScanSimdStep {
      */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[STAGE + 4 * L]);
 
+    /**
+     * Whether {@link #step} spreads a step of b rows of d channels over a pool of several threads
+     * (more than {@link #GRAIN} blocks); otherwise it runs on the calling thread whatever the pool.
+     */
+    public static boolean splits(int batch, int channels) {
+        return (long) batch * ((channels + L - 1) / L) > GRAIN;
+    }
+
     /** Step: same contract as {@link SelectiveScanScalar#step}; allocation-free on the calling thread. */
     public static void step(ScanTensors io, float[] state, int stateOffset, ForkJoinPool pool) {
         SelectiveScan.checkStep(io, state, stateOffset);

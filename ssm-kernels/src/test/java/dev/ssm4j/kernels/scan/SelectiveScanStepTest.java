@@ -3,6 +3,7 @@ package dev.ssm4j.kernels.scan;
 import static dev.ssm4j.kernels.scan.ScanCase.*;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,6 +102,8 @@ class SelectiveScanStepTest {
     @Test
     void threadsDoNotChangeResults() {
         ScanCase k = new ScanCase(5, 3, 1, 345 * L + 5, 16, 5, D | Z | BIAS | SOFTPLUS | STRIDED, null);
+        assertTrue(SelectiveScanSimdStep.splits(3, 345 * L + 5), "this shape must be split over the pool");
+        assertFalse(SelectiveScanSimdStep.splits(1, 1536), "a one-row decode step runs on the calling thread");
         float[][] one = run(k, true, null, 2), two = run(k, true, pool, 2);
         assertEquals(0.0, TestArrays.maxAbsDiff(one[0], two[0]));
         assertEquals(0.0, TestArrays.maxAbsDiff(one[1], two[1]));
