@@ -46,7 +46,10 @@ public final class ScanBench implements Command {
                   --clock cpu    instead of JMH: one thread, in this JVM, the CPU time the thread
                                  spent per call (minimum over repeated calls after a warm-up). Much
                                  less sensitive than wall time to other processes on a shared
-                                 machine, which is its purpose; large shape and step only.""";
+                                 machine, which is its purpose; large shape and step only. The SIMD
+                                 forward and backwards are timed interleaved (one call of each per
+                                 round), and so are the step and its traffic floor (rounds over
+                                 ~8 s), so their ratios compare like with like.""";
     }
 
     private record Point(String direction, String shape, String impl, int threads) {}
@@ -131,12 +134,75 @@ public final class ScanBench implements Command {
                 traffic24 * 1e6);
     }
 
+    /**
+     * The SIMD forward, backward and backward from checkpoints at the large shape, one call of each
+     * per round, 20 rounds, the minimum CPU time of each. Interleaved because this host's speed
+     * changes for seconds at a time (a one-thread loop of steps ran at 5.6–5.8 µs, then 8.0–8.2 µs,
+     * then 5.6 again, with no compilation in between: something outside this VM), so a ratio of
+     * two kernels timed one after the other can compare a fast stretch with a slow one.
+     */
+    private static void interleavedSimd(java.lang.management.ThreadMXBean mx, List<String> dirs, Map<String, Double> sec) {
+        List<Runnable> calls = new ArrayList<>();
+        for (String dir : dirs) {
+            ScanBenchmark s = new ScanBenchmark();
+            s.shape = BIG; s.impl = "simd"; s.threads = 1;
+            s.setup(dir.equals("forward") ? "forward" : "backward");
+            Runnable call = switch (dir) {
+                case "forward" -> s::forward;
+                case "backward" -> s::backward;
+                default -> s::backwardFromCheckpoints;
+            };
+            call.run();
+            calls.add(call);
+            sec.put(dir + "simd", Double.MAX_VALUE);
+        }
+        for (int r = 0; r < 20; r++) {
+            for (int i = 0; i < dirs.size(); i++) {
+                long t0 = mx.getCurrentThreadCpuTime();
+                calls.get(i).run();
+                sec.merge(dirs.get(i) + "simd", (mx.getCurrentThreadCpuTime() - t0) * 1e-9, Math::min);
+            }
+        }
+    }
+
+    /**
+     * The step (SIMD and its traffic floor, hot and with 24 rotated states), interleaved in rounds of
+     * 200 calls for about 8 s: a stretch of this host's slow speed lasts seconds, so the minimum over
+     * rounds spread that long is the step's own time. Keys "step" / "step24" + impl.
+     */
+    private static void interleavedSteps(java.lang.management.ThreadMXBean mx, Map<String, Double> sec) {
+        List<String> keys = new ArrayList<>();
+        List<Runnable> calls = new ArrayList<>();
+        for (String dir : List.of("step", "step24")) {
+            for (String impl : List.of("simd", "traffic")) {
+                ScanStepBenchmark s = new ScanStepBenchmark();
+                s.shape = STEP; s.impl = impl; s.threads = 1; s.states = dir.equals("step24") ? 24 : 1;
+                s.setup();
+                keys.add(dir + impl);
+                calls.add(s::step);
+                sec.put(dir + impl, Double.MAX_VALUE);
+            }
+        }
+        long end = System.nanoTime() + 8_000_000_000L;
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < calls.size(); i++) {
+                Runnable call = calls.get(i);
+                long t0 = mx.getCurrentThreadCpuTime();
+                for (int k = 0; k < 200; k++) call.run();
+                sec.merge(keys.get(i), (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / 200, Math::min);
+            }
+        }
+    }
+
     /** --clock cpu: minimum thread CPU time per call, in this JVM, one thread. */
     private static int cpuClock(boolean json) {
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         if (!mx.isCurrentThreadCpuTimeSupported()) throw new IllegalStateException("thread CPU time is not supported here");
         BenchReport report = new BenchReport(json);
         Map<String, Double> sec = new java.util.HashMap<>();
+        List<String> big = List.of("forward", "backward", "backwardFromCheckpoints");
+        interleavedSimd(mx, big, sec);
+        interleavedSteps(mx, sec);
         for (String dir : List.of("forward", "backward", "backwardFromCheckpoints", "step", "step24")) {
             for (String impl : List.of("simd", "scalar", "traffic")) {
                 if (dir.equals("backwardFromCheckpoints") && !impl.equals("simd")) continue;
@@ -146,12 +212,18 @@ public final class ScanBench implements Command {
                 long b, l, d, n;
                 Runnable call;
                 int batch, reps;
-                if (step) {
+                if (step && !impl.equals("scalar")) {
+                    call = null; // timed interleaved above
+                    b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 0;
+                } else if (step) {
                     ScanStepBenchmark s = new ScanStepBenchmark();
                     s.shape = STEP; s.impl = impl; s.threads = 1; s.states = dir.equals("step24") ? 24 : 1;
                     s.setup();
                     call = s::step;
                     b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 30;
+                } else if (impl.equals("simd")) {
+                    call = null; // timed interleaved above
+                    b = 1; l = 2048; d = 1536; n = 16; batch = 1; reps = 0;
                 } else {
                     ScanBenchmark s = new ScanBenchmark();
                     s.shape = BIG; s.impl = impl; s.threads = 1;
@@ -162,14 +234,16 @@ public final class ScanBench implements Command {
                         default -> s::backwardFromCheckpoints;
                     };
                     b = 1; l = 2048; d = 1536; n = 16; batch = 1;
-                    reps = impl.equals("simd") ? 20 : 3;
-                    call.run(); // a first call at this shape (compiled already by the warm-up)
+                    reps = 3;
+                    call.run(); // a first call at this shape
                 }
-                double best = Double.MAX_VALUE;
-                for (int r = 0; r < reps; r++) {
-                    long t0 = mx.getCurrentThreadCpuTime();
-                    for (int i = 0; i < batch; i++) call.run();
-                    best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
+                double best = sec.getOrDefault(dir + impl, Double.MAX_VALUE);
+                if (reps > 0) { // the SIMD forward/backwards and the steps were timed interleaved above
+                    for (int r = 0; r < reps; r++) {
+                        long t0 = mx.getCurrentThreadCpuTime();
+                        for (int i = 0; i < batch; i++) call.run();
+                        best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
+                    }
                 }
                 sec.put(dir + impl, best);
                 String direction = dir.equals("backwardFromCheckpoints") ? "backward" : dir.equals("step24") ? "step" : dir;
