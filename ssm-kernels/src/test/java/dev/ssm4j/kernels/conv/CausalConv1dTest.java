@@ -60,14 +60,19 @@ class CausalConv1dTest {
         SplittableRandom rng = new SplittableRandom(2);
         for (int l : LS) for (int d : DS) for (int w : WS) for (int o : optionSets(l, d, w)) {
             ConvCase k = new ConvCase(rng, 2, l, d, w, o);
-            float[][] start = k.startGrads(rng);
-            float[][] s = k.backward(true, start, null), v = k.backward(false, start, null);
-            String what = k.describe();
-            TestArrays.assertClose("dx " + what, s[0], v[0], 1e-5, 1e-5);
-            if (k.state) TestArrays.assertClose("dInitialState " + what, s[1], v[1], 1e-5, 1e-5);
-            TestArrays.assertClose("dweight " + what, s[2], v[2], 1e-4, 1e-5);
-            if (k.bias) TestArrays.assertClose("dbias " + what, s[3], v[3], 1e-4, 1e-5);
+            simdBackwardMatchingScalar(k, k.startGrads(rng));
         }
+    }
+
+    /** SIMD (one thread) and scalar backward from the same starting gradients agree; returns the SIMD's. */
+    private static float[][] simdBackwardMatchingScalar(ConvCase k, float[][] start) {
+        float[][] s = k.backward(true, start, null), v = k.backward(false, start, null);
+        String what = k.describe();
+        TestArrays.assertClose("dx " + what, s[0], v[0], 1e-5, 1e-5);
+        if (k.state) TestArrays.assertClose("dInitialState " + what, s[1], v[1], 1e-5, 1e-5);
+        TestArrays.assertClose("dweight " + what, s[2], v[2], 1e-4, 1e-5);
+        if (k.bias) TestArrays.assertClose("dbias " + what, s[3], v[3], 1e-4, 1e-5);
+        return v;
     }
 
     /** Optional outputs left out (dx null, dweight null): the others keep the same bits (w = 4 blocks and the generic path). */
@@ -187,13 +192,8 @@ class CausalConv1dTest {
                         int[] at = {c - 1, c + 1, l + c - 2, l + c + 2};
                         for (int i = 1; i + 1 < k.cu.length; i++) k.cu[i] = at[i - 1];
                     }
-                    float[][] start = k.startGrads(rng);
-                    float[][] s = k.backward(true, start, null), v = k.backward(false, start, null);
+                    float[][] start = k.startGrads(rng), v = simdBackwardMatchingScalar(k, start);
                     String what = k.describe();
-                    TestArrays.assertClose("dx " + what, s[0], v[0], 1e-5, 1e-5);
-                    if (k.state) TestArrays.assertClose("dInitialState " + what, s[1], v[1], 1e-5, 1e-5);
-                    TestArrays.assertClose("dweight " + what, s[2], v[2], 1e-4, 1e-5);
-                    if (k.bias) TestArrays.assertClose("dbias " + what, s[3], v[3], 1e-4, 1e-5);
                     float[][] two = k.backward(false, start, pool);
                     for (int i = 0; i < 4; i++) {
                         if (v[i] != null) assertArrayEquals(v[i], two[i], "two threads, grad " + i + " " + what);
