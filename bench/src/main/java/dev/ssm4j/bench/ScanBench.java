@@ -194,66 +194,59 @@ public final class ScanBench implements Command {
         }
     }
 
+    /** The scalar twins (forward and backward at the large shape, the step), one after the other. */
+    private static void scalarTwins(java.lang.management.ThreadMXBean mx, Map<String, Double> sec) {
+        for (String dir : List.of("forward", "backward", "step")) {
+            Runnable call;
+            int batch, reps;
+            if (dir.equals("step")) {
+                ScanStepBenchmark s = new ScanStepBenchmark();
+                s.shape = STEP; s.impl = "scalar"; s.threads = 1; s.states = 1;
+                s.setup();
+                call = s::step;
+                batch = 200;
+                reps = 30;
+            } else {
+                ScanBenchmark s = new ScanBenchmark();
+                s.shape = BIG; s.impl = "scalar"; s.threads = 1;
+                s.setup(dir);
+                call = dir.equals("forward") ? s::forward : s::backward;
+                batch = 1;
+                reps = 3;
+                call.run(); // a first call at this shape
+            }
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < reps; r++) {
+                long t0 = mx.getCurrentThreadCpuTime();
+                for (int i = 0; i < batch; i++) call.run();
+                best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
+            }
+            sec.put(dir + "scalar", best);
+        }
+    }
+
     /** --clock cpu: minimum thread CPU time per call, in this JVM, one thread. */
     private static int cpuClock(boolean json) {
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         if (!mx.isCurrentThreadCpuTimeSupported()) throw new IllegalStateException("thread CPU time is not supported here");
-        BenchReport report = new BenchReport(json);
         Map<String, Double> sec = new java.util.HashMap<>();
-        List<String> big = List.of("forward", "backward", "backwardFromCheckpoints");
-        interleavedSimd(mx, big, sec);
+        interleavedSimd(mx, List.of("forward", "backward", "backwardFromCheckpoints"), sec);
         interleavedSteps(mx, sec);
-        for (String dir : List.of("forward", "backward", "backwardFromCheckpoints", "step", "step24")) {
-            for (String impl : List.of("simd", "scalar", "traffic")) {
-                if (dir.equals("backwardFromCheckpoints") && !impl.equals("simd")) continue;
-                if (!dir.startsWith("step") && impl.equals("traffic")) continue;
-                if (dir.equals("step24") && impl.equals("scalar")) continue;
-                boolean step = dir.startsWith("step");
-                long b, l, d, n;
-                Runnable call;
-                int batch, reps;
-                if (step && !impl.equals("scalar")) {
-                    call = null; // timed interleaved above
-                    b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 0;
-                } else if (step) {
-                    ScanStepBenchmark s = new ScanStepBenchmark();
-                    s.shape = STEP; s.impl = impl; s.threads = 1; s.states = dir.equals("step24") ? 24 : 1;
-                    s.setup();
-                    call = s::step;
-                    b = 1; l = 1; d = 1536; n = 16; batch = 200; reps = 30;
-                } else if (impl.equals("simd")) {
-                    call = null; // timed interleaved above
-                    b = 1; l = 2048; d = 1536; n = 16; batch = 1; reps = 0;
-                } else {
-                    ScanBenchmark s = new ScanBenchmark();
-                    s.shape = BIG; s.impl = impl; s.threads = 1;
-                    s.setup(dir.equals("forward") ? "forward" : "backward");
-                    call = switch (dir) {
-                        case "forward" -> s::forward;
-                        case "backward" -> s::backward;
-                        default -> s::backwardFromCheckpoints;
-                    };
-                    b = 1; l = 2048; d = 1536; n = 16; batch = 1;
-                    reps = 3;
-                    call.run(); // a first call at this shape
-                }
-                double best = sec.getOrDefault(dir + impl, Double.MAX_VALUE);
-                if (reps > 0) { // the SIMD forward/backwards and the steps were timed interleaved above
-                    for (int r = 0; r < reps; r++) {
-                        long t0 = mx.getCurrentThreadCpuTime();
-                        for (int i = 0; i < batch; i++) call.run();
-                        best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) * 1e-9 / batch);
-                    }
-                }
-                sec.put(dir + impl, best);
-                String direction = dir.equals("backwardFromCheckpoints") ? "backward" : dir.equals("step24") ? "step" : dir;
-                var row = report.row().put("kernel", "selective_scan").put("direction", direction).put("impl", impl)
-                        .put("b", b).put("l", l).put("d", d).put("n", n).put("threads", 1)
-                        .put("seconds", best).put("elements_per_second", b * l * d * n / best).put("clock", "thread_cpu")
-                        .put("variant", dir.equals("backwardFromCheckpoints") ? "from_checkpoints"
-                                : dir.equals("step24") ? "24_states" : "-");
-                row.add();
-            }
+        scalarTwins(mx, sec);
+        BenchReport report = new BenchReport(json);
+        for (String key : List.of("forward simd", "forward scalar", "backward simd", "backward scalar",
+                "backwardFromCheckpoints simd", "step simd", "step scalar", "step traffic", "step24 simd", "step24 traffic")) {
+            String dir = key.split(" ")[0], impl = key.split(" ")[1];
+            boolean step = dir.startsWith("step");
+            long l = step ? 1 : 2048, elements = l * 1536 * 16;
+            double best = sec.get(dir + impl);
+            report.row().put("kernel", "selective_scan")
+                    .put("direction", dir.equals("backwardFromCheckpoints") ? "backward" : step ? "step" : dir)
+                    .put("impl", impl).put("b", 1).put("l", l).put("d", 1536).put("n", 16).put("threads", 1)
+                    .put("seconds", best).put("elements_per_second", elements / best).put("clock", "thread_cpu")
+                    .put("variant", dir.equals("backwardFromCheckpoints") ? "from_checkpoints"
+                            : dir.equals("step24") ? "24_states" : "-")
+                    .add();
         }
         report.finish("selective scan (Mamba-1 S6), " + KernelConfig.describe()
                 + ", thread CPU time per call (min), one thread, elements = b·l·d·n");

@@ -101,8 +101,8 @@ public final class CausalConv1dSimd {
      * token reads the rows before it from x whichever task owns them.
      */
     static void forwardRange(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
-                                     float[] init, int initOff, int[] cu, float[] wT, float[] bias, boolean silu,
-                                     int b, int l, int d, int w, int r0, int r1, int c0, int c1) {
+                             float[] init, int initOff, int[] cu, float[] wT, float[] bias, boolean silu,
+                             int b, int l, int d, int w, int r0, int r1, int c0, int c1) {
         if (r0 >= r1) return;
         // Tap table of one edge token: source array, offset of its row, tap offset j·d in wT.
         float[][] src = new float[w][];

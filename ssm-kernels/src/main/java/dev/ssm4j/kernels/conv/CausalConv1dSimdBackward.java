@@ -24,8 +24,9 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>Long inputs (at least two chunks of {@link #TOKEN_CHUNK} tokens, counting each batch row
  * separately) are cut into those fixed chunks, whatever the thread count, and threads take whole
- * chunks: each walks whole rows, as the forward's token split does (out of cache, two threads: 40–44
- * → ~25 ms at l = 32768, d = 1536; channel-split tasks walk half-rows). A chunk keeps its own dweight
+ * chunks: each walks whole rows, as the forward's token split does (out of cache at l = 32768,
+ * d = 1536, two threads: 41 → 24 ms in a scratch harness, 49 → 31 ms in JMH; channel-split tasks walk
+ * half-rows). A chunk keeps its own dweight
  * and dbias partials and, for the w − 1 dx rows before its first token (the previous chunk's rows,
  * which its first tokens scatter into), a private halo; afterwards, on the calling thread and in chunk
  * order, the halos are added into dx and the partials into dweight and dbias. The chunks are fixed by
