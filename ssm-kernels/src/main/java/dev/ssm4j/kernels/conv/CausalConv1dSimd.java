@@ -164,65 +164,88 @@ public final class CausalConv1dSimd {
 
     /**
      * w = 4: the interior tokens [g0, g1) of one sequence, block by block of T_BLOCK = 8 tokens (channel
-     * vector outer, token inner, as {@link #interior}), then the SiLU pass over the block. The loop
-     * over blocks is in the same method as the hot channel loop, not in {@link #forwardRange}: that
-     * one is entered once per call and runs interpreted until C2 replaces it on the stack (in a
-     * benchmark of a few hundred calls it never was), and so would a method holding only the block loop;
-     * this one is compiled, outer loop included, during its first call.
+     * vector outer, token inner, as {@link #interior}). With the SiLU, a whole block's 8 outputs of one
+     * channel vector go to an 8-vector scratch (L1) and {@link #siluStage} writes their SiLU to y, so y
+     * is written once and the SiLU of one channel vector overlaps the loads of the next; without it
+     * they go straight to y. The loop over blocks is in the same method as the hot channel loop, not
+     * in {@link #forwardRange}: that one is entered once per call and runs interpreted until C2
+     * replaces it on the stack (in a benchmark of a few hundred calls it never was), and so would a
+     * method holding only the block loop; this one is compiled, outer loop included, during its
+     * first call.
      */
     private static void span4(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
                               float[] bias, boolean silu, int d, int g0, int g1, int c0, int c1) {
         int cFull = c0 + (c1 - c0) / L * L;
+        float[] stage = silu ? new float[T_BLOCK * L] : null;            // (T_BLOCK, L): one block of one channel vector
         for (int g = g0; g < g1; g += T_BLOCK) {
             int n = Math.min(T_BLOCK, g1 - g);
             if (n == T_BLOCK) {
                 // The ring of ring4 unrolled over the 8 tokens inside the channel loop: a call of ring4 per
                 // (block, vector) with an 8-trip loop spent more on the call, the loop's pre/post code and
                 // its setup than on the 32 FMAs (measured: 1.6 → 0.8 ns per 16 outputs with the data in L1).
+                // The 8 outputs go to dst[di + i·ds]: y's rows, or the stage when the SiLU follows.
                 int yp = yOff + g * yStride, xp = xOff + (g - 3) * xStride;
+                float[] dst = silu ? stage : y;
+                int ds = silu ? L : yStride;
                 for (int c = c0; c < cFull; c += L) {
                     FloatVector w0 = FloatVector.fromArray(F, wT, c), w1 = FloatVector.fromArray(F, wT, d + c);
                     FloatVector w2 = FloatVector.fromArray(F, wT, 2 * d + c), w3 = FloatVector.fromArray(F, wT, 3 * d + c);
                     FloatVector bv = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
-                    int xi = xp + c, yi = yp + c;
+                    int xi = xp + c, di = silu ? 0 : yp + c;
                     FloatVector a0 = FloatVector.fromArray(F, x, xi), a1 = FloatVector.fromArray(F, x, xi + xStride);
                     FloatVector a2 = FloatVector.fromArray(F, x, xi + 2 * xStride);
                     // Same order of operations as token(): bias, then taps 0..3 (see ring4).
                     FloatVector a3 = FloatVector.fromArray(F, x, xi + 3 * xStride);
-                    a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(y, yi);
+                    a3.fma(w3, a2.fma(w2, a1.fma(w1, a0.fma(w0, bv)))).intoArray(dst, di);
                     FloatVector a4 = FloatVector.fromArray(F, x, xi + 4 * xStride);
-                    a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(y, yi + yStride);
+                    a4.fma(w3, a3.fma(w2, a2.fma(w1, a1.fma(w0, bv)))).intoArray(dst, di + ds);
                     FloatVector a5 = FloatVector.fromArray(F, x, xi + 5 * xStride);
-                    a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(y, yi + 2 * yStride);
+                    a5.fma(w3, a4.fma(w2, a3.fma(w1, a2.fma(w0, bv)))).intoArray(dst, di + 2 * ds);
                     FloatVector a6 = FloatVector.fromArray(F, x, xi + 6 * xStride);
-                    a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(y, yi + 3 * yStride);
+                    a6.fma(w3, a5.fma(w2, a4.fma(w1, a3.fma(w0, bv)))).intoArray(dst, di + 3 * ds);
                     FloatVector a7 = FloatVector.fromArray(F, x, xi + 7 * xStride);
-                    a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(y, yi + 4 * yStride);
+                    a7.fma(w3, a6.fma(w2, a5.fma(w1, a4.fma(w0, bv)))).intoArray(dst, di + 4 * ds);
                     FloatVector a8 = FloatVector.fromArray(F, x, xi + 8 * xStride);
-                    a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(y, yi + 5 * yStride);
+                    a8.fma(w3, a7.fma(w2, a6.fma(w1, a5.fma(w0, bv)))).intoArray(dst, di + 5 * ds);
                     FloatVector a9 = FloatVector.fromArray(F, x, xi + 9 * xStride);
-                    a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(y, yi + 6 * yStride);
+                    a9.fma(w3, a8.fma(w2, a7.fma(w1, a6.fma(w0, bv)))).intoArray(dst, di + 6 * ds);
                     FloatVector a10 = FloatVector.fromArray(F, x, xi + 10 * xStride);
-                    a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(y, yi + 7 * yStride);
+                    a10.fma(w3, a9.fma(w2, a8.fma(w1, a7.fma(w0, bv)))).intoArray(dst, di + 7 * ds);
+                    if (silu) siluStage(stage, y, yp + c, yStride);
+                }
+                if (cFull < c1) {
+                    ringTail(y, yp + cFull, yStride, x, xp + cFull, xStride, wT, bias, d, 4, cFull, c1, n);
+                    if (silu) siluRows(y, yp, yStride, n, cFull, c1);
                 }
             } else {
                 for (int c = c0; c < cFull; c += L) {
                     ring4(y, yOff + g * yStride + c, yStride, x, xOff + (g - 3) * xStride + c, xStride, wT, bias, d, c, n);
                 }
+                if (cFull < c1) {
+                    ringTail(y, yOff + g * yStride + cFull, yStride, x, xOff + (g - 3) * xStride + cFull, xStride, wT, bias,
+                            d, 4, cFull, c1, n);
+                }
+                if (silu) siluRows(y, yOff + g * yStride, yStride, n, c0, c1);
             }
-            if (cFull < c1) {
-                ringTail(y, yOff + g * yStride + cFull, yStride, x, xOff + (g - 3) * xStride + cFull, xStride, wT, bias, d, 4,
-                        cFull, c1, n);
-            }
-            if (silu) siluRows(y, yOff + g * yStride, yStride, n, c0, c1);
         }
     }
 
     /**
+     * y[yp + i·yStride + k] = silu(stage[i·L + k]) for the T_BLOCK staged outputs of one channel vector.
+     * A method of its own, taking no vector: inlined into {@link #span4}'s channel loop next to the
+     * unrolled ring, the SiLU made C2 give up inlining and box the vectors (3–4× slower, measured);
+     * as a call per channel vector it is one compiled loop, and y is still written only once.
+     */
+    private static void siluStage(float[] stage, float[] y, int yp, int yStride) {
+        for (int i = 0; i < T_BLOCK; i++, yp += yStride) VectorMath.silu(FloatVector.fromArray(F, stage, i * L)).intoArray(y, yp);
+    }
+
+    /**
      * y = silu(y) in place on n rows of channels [c0, c1) (row starts yp + i·yStride), the block just
-     * written by {@link #interior} and still in L1/L2. A pass of its own instead of a SiLU inside the
-     * 8 unrolled tokens: one call site of the exp-based function (8 inlined copies would exhaust C2's
-     * inlining budget, JIT note 2 of docs/elementwise-kernels.md), and the FMA ring stays short. Same bits
+     * written by {@link #interior} or by a partial block or the partial last vector of {@link #span4},
+     * still in L1/L2. A pass of its own instead of a SiLU inside the unrolled tokens: one call site of
+     * the exp-based function (8 inlined copies would exhaust C2's inlining budget, JIT note 2 of
+     * docs/elementwise-kernels.md), and the FMA ring stays short. Same bits
      * as the fused SiLU of the edge tokens (silu of the same float). Loads and stores are masked only for
      * the partial last vector of a row (masked loads of every vector are slow).
      */
