@@ -20,10 +20,13 @@ import java.util.Set;
  * backward, step) and the elementwise kernels of a Mamba layer (RMSNorm, gated RMSNorm, SiLU,
  * residual add, cross-entropy) at model sizes, scalar and SIMD, reporting seconds per call and the
  * achieved memory bandwidth: gb_per_second = compulsory bytes read + written per call / seconds
- * (these kernels are memory-bound). Beside each conv1d point a memory baseline moves the same bytes
- * on the same number of threads in the same run (a copy for the forward and the step, a
- * read-3-write-1 triad for the backward; {@link MemoryBenchmark}), and {@code of_memory} = the kernel's GB/s over the baseline's, so
- * "memory speed" is measured, not assumed.
+ * (these kernels are memory-bound). Beside each point whose tensors a plain loop can mimic, a memory
+ * baseline moves the same bytes in as many streams on the same number of threads in the same run
+ * ({@link MemoryBenchmark}: a copy — read 1, write 1 — for the conv forward and step, the
+ * activations and the RMSNorm forward; an add — read 2, write 1 — for the residual add and the
+ * gated RMSNorm forward; a triad — read 3, write 1 — for the conv and activation backward and the
+ * RMSNorm backward), and {@code of_memory} = the kernel's GB/s over the baseline's, so "memory
+ * speed" is measured, not assumed.
  */
 public final class ConvBench implements Command {
     private static final String KERNELS = "conv,norm,act,loss";
@@ -44,9 +47,10 @@ public final class ConvBench implements Command {
                   act   SiLU forward/backward and residual add on l·d floats
                   loss  cross-entropy 512 × 50280 forward/backward
                 Columns: kernel, direction, impl, threads, b, l, d, w, vocab, seconds (per call),
-                gb_per_second (bytes read + written per call / seconds), of_memory (conv1d only: gb_per_second
-                over that of impl=memory, a copy (forward, step) or triad (backward) of the same bytes on the same number
-of threads, in the same run). Scalar twins run on 1 thread only;
+                gb_per_second (bytes read + written per call / seconds), of_memory (gb_per_second over that of the
+                impl=memory row above it: a copy, add or triad of the same bytes in as many streams on the same number
+                of threads, in the same run; "-" for the gated RMSNorm backward and the cross-entropy). Scalar
+                twins run on 1 thread only;
                 --threads applies to the SIMD kernels that split work (not to the step).
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
@@ -91,18 +95,23 @@ of threads, in the same run). Scalar twins run on 1 thread only;
             for (int dn : new java.util.TreeSet<>(List.of(768, d))) {
                 Map<String, String> p = Map.of("rows", ls, "d", String.valueOf(dn), "groups", "1");
                 double n = (double) l * dn;
-                points.add(new Point("rmsnorm", "forward", NormBenchmark.class, "rmsForward", p, 1, l, dn, 0, 0, f * (2 * n + dn)));
-                points.add(new Point("rmsnorm", "backward", NormBenchmark.class, "rmsBackward", p, 1, l, dn, 0, 0, f * (4 * n + 3 * dn)));
+                points.add(new Point("rmsnorm", "forward", NormBenchmark.class, "rmsForward", p, 1, l, dn, 0, 0, f * (2 * n + dn),
+                        "copy", Math.round(n)));
+                points.add(new Point("rmsnorm", "backward", NormBenchmark.class, "rmsBackward", p, 1, l, dn, 0, 0, f * (4 * n + 3 * dn),
+                        "triad", Math.round(n)));
             }
             Map<String, String> p = Map.of("rows", ls, "d", ds, "groups", "1");
-            points.add(new Point("gated_rmsnorm", "forward", NormBenchmark.class, "gatedForward", p, 1, l, d, 0, 0, f * (3 * bld + d)));
+            points.add(new Point("gated_rmsnorm", "forward", NormBenchmark.class, "gatedForward", p, 1, l, d, 0, 0, f * (3 * bld + d),
+                    "add", Math.round(bld)));
             points.add(new Point("gated_rmsnorm", "backward", NormBenchmark.class, "gatedBackward", p, 1, l, d, 0, 0, f * (7 * bld + 3 * d)));
         }
         if (kernels.contains("act")) {
             Map<String, String> p = Map.of("n", String.valueOf(l * d), "fn", "SILU");
-            points.add(new Point("silu", "forward", ActBenchmark.class, "forward", p, 1, l, d, 0, 0, f * 2 * bld));
-            points.add(new Point("silu", "backward", ActBenchmark.class, "backward", p, 1, l, d, 0, 0, f * 4 * bld));
-            points.add(new Point("residual_add", "forward", ActBenchmark.class, "residualAdd", p, 1, l, d, 0, 0, f * 3 * bld));
+            long n = Math.round(bld);
+            points.add(new Point("silu", "forward", ActBenchmark.class, "forward", p, 1, l, d, 0, 0, f * 2 * bld, "copy", n));
+            points.add(new Point("silu", "backward", ActBenchmark.class, "backward", p, 1, l, d, 0, 0, f * 4 * bld, "triad", n));
+            points.add(new Point("residual_add", "forward", ActBenchmark.class, "residualAdd", p, 1, l, d, 0, 0, f * 3 * bld,
+                    "add", n));
         }
         if (kernels.contains("loss")) {
             Map<String, String> p = Map.of("rows", "512", "vocab", "50280");
@@ -122,7 +131,7 @@ of threads, in the same run). Scalar twins run on 1 thread only;
                             Map.of("n", String.valueOf(pt.baselineN), "threads", String.valueOf(t)));
                     memGbs = pt.bytes / s / 1e9;
                     report.row().put("kernel", pt.kernel).put("direction", pt.direction).put("impl", "memory").put("threads", t)
-                            .put("b", pt.b).put("l", pt.l).put("d", pt.d).put("w", pt.w).put("vocab", "-").put("seconds", s)
+                            .put("b", pt.b).put("l", pt.l).put("d", pt.d).put("w", pt.w == 0 ? "-" : pt.w).put("vocab", "-").put("seconds", s)
                             .put("gb_per_second", memGbs).put("of_memory", 1.0).add();
                 }
                 for (String impl : impls) {

@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Memory-speed baselines for the memory-bound kernels, same bytes as the kernel they stand beside
  * in {@code ./ssm bench conv}: {@code copy} reads n floats and writes n (the conv forward: read x,
- * write y), {@code triad} reads 3·n and writes n (the conv backward: read x, dy, dx, write dx). Plain
+ * write y; an activation), {@code add} reads 2·n and writes n (the residual add), {@code triad} reads
+ * 3·n and writes n (the conv backward: read x, dy, dx, write dx; an activation's backward). Plain
  * loops that C2 vectorises; what a kernel with no arithmetic at all would reach. With
  * {@code threads} > 1 the arrays are cut into that many contiguous parts run on a pool, so a
  * multithreaded kernel is compared with what the same threads can stream.
@@ -69,6 +70,17 @@ public class MemoryBenchmark {
     public float[] copy() {
         parts((s, e) -> System.arraycopy(a, s, c, s, e - s));
         return c;
+    }
+
+    /** c = a + b: 8n bytes read, 4n written. */
+    @Benchmark
+    public float[] add() {
+        parts((s, e) -> add(a, b, c, s, e));
+        return c;
+    }
+
+    private static void add(float[] x, float[] y, float[] z, int s, int e) {
+        for (int i = s; i < e; i++) z[i] = x[i] + y[i];
     }
 
     /** c += a·b: 12n bytes read, 4n written. */
