@@ -108,6 +108,7 @@ public final class CausalConv1dSimd {
         float[][] src = new float[w][];
         int[] srcOff = new int[w];
         int[] tapW = new int[w];
+        float[] stage = w == 4 && silu ? new float[T_BLOCK * L] : null; // span4's (T_BLOCK, L) SiLU staging
         for (int bi = r0 / l; bi < b && bi * l < r1; bi++) {
             int tEnd = Math.min(l, r1 - bi * l);
             for (int t = Math.max(0, r0 - bi * l); t < tEnd; ) {
@@ -131,7 +132,7 @@ public final class CausalConv1dSimd {
                     token(y, yOff + (bi * l + t) * yStride, src, srcOff, tapW, nt, wT, bias, silu, c0, c1);
                 }
                 if (w == 4 && t < segEnd) {                     // all interior tokens of the sequence in one call
-                    span4(y, yOff, yStride, x, xOff, xStride, wT, bias, silu, d, bi * l + t, bi * l + segEnd, c0, c1);
+                    span4(y, yOff, yStride, x, xOff, xStride, wT, bias, stage, d, bi * l + t, bi * l + segEnd, c0, c1);
                     t = segEnd;
                 }
                 for (; t < segEnd; t = Math.min(segEnd, t + T_BLOCK)) {
@@ -164,19 +165,19 @@ public final class CausalConv1dSimd {
 
     /**
      * w = 4: the interior tokens [g0, g1) of one sequence, block by block of T_BLOCK = 8 tokens (channel
-     * vector outer, token inner, as {@link #interior}). With the SiLU, a whole block's 8 outputs of one
-     * channel vector go to an 8-vector scratch (L1) and {@link #siluStage} writes their SiLU to y, so y
-     * is written once and the SiLU of one channel vector overlaps the loads of the next; without it
-     * they go straight to y. The loop over blocks is in the same method as the hot channel loop, not
+     * vector outer, token inner, as {@link #interior}). With the SiLU (stage non-null: T_BLOCK·L floats
+     * from the caller), a whole block's 8 outputs of one channel vector go to the stage (L1) and
+     * {@link #siluStage} writes their SiLU to y, so y is written once and the SiLU of one channel
+     * vector overlaps the loads of the next; without it they go straight to y. The loop over blocks is in the same method as the hot channel loop, not
      * in {@link #forwardRange}: that one is entered once per call and runs interpreted until C2
      * replaces it on the stack (in a benchmark of a few hundred calls it never was), and so would a
      * method holding only the block loop; this one is compiled, outer loop included, during its
      * first call.
      */
     private static void span4(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] wT,
-                              float[] bias, boolean silu, int d, int g0, int g1, int c0, int c1) {
+                              float[] bias, float[] stage, int d, int g0, int g1, int c0, int c1) {
         int cFull = c0 + (c1 - c0) / L * L;
-        float[] stage = silu ? new float[T_BLOCK * L] : null;            // (T_BLOCK, L): one block of one channel vector
+        boolean silu = stage != null;                                    // stage: (T_BLOCK, L), one block of one channel vector
         for (int g = g0; g < g1; g += T_BLOCK) {
             int n = Math.min(T_BLOCK, g1 - g);
             if (n == T_BLOCK) {
