@@ -22,7 +22,9 @@ import jdk.incubator.vector.FloatVector;
  * the step's base-2 one ({@link SelectiveScanSimdStep#exp2}: Δ'·log2e once per token, a degree-5
  * polynomial by Estrin's scheme, ≤ 2 ulp), not {@code VectorMath.exp}: 1.25× faster at (1, 2048,
  * 1536, 16) and 1.75× at (8, 256, 128, 16) (JMH, one thread, Zen 4 host, 2026-12-06: 77 → 62 ms
- * and 4.2 → 2.4 ms), and the step and the forward then compute the same decays.
+ * and 4.2 → 2.4 ms). (The step uses a leaner variant, {@link SelectiveScanSimdStep#pow2}, three ops
+ * fewer but exact at the 0/∞ edges only for |A·Δ'·log2e| < 2^26; its decays may differ from the
+ * forward's in the last bit.)
  * A block never straddles a group boundary, so one broadcast of B_t[s] is right for every
  * lane; channels past the last full vector of a group are scanned one by one by the scalar
  * reference ({@link SelectiveScanScalar#forwardChannel}).
