@@ -40,7 +40,7 @@ public final class ConvBench implements Command {
     public String usage() {
         return """
                 usage: ./ssm bench conv [--kernels conv,norm,act,loss] [--impl simd,scalar] [--threads 1,2]
-                                        [--l 2048] [--d 1536] [--w 4] [--json]
+                                        [--l 2048] [--d 1536] [--w 4] [--json] [--parts]
                 Short JMH runs (1 fork, 2 × 0.5 s warm-up, 3 × 1 s; SSM_BENCH_QUICK=1 for a smoke run) of:
                   conv  causal conv1d b=1, l, d, w with bias and fused SiLU: forward, backward, step (b=1)
                   norm  RMSNorm over l rows at d=768 and d (forward, backward); gated RMSNorm at d (one group)
@@ -52,6 +52,10 @@ public final class ConvBench implements Command {
                 of threads, in the same run; "-" for the gated RMSNorm backward and the cross-entropy). Scalar
                 twins run on 1 thread only;
                 --threads applies to the SIMD kernels that split work (not to the step).
+                --parts  instead of JMH: the conv1d forward (d, w) with and without its SiLU, an in-place SiLU
+                         pass and a copy, interleaved in this JVM on one thread at l = 64, 2048, 32768 (x and y
+                         in L2, L3, DRAM): where the forward's time goes. Columns: part, l, d, w, rounds,
+                         ns_per_16_outputs (median), min. --l, --kernels, --impl and --threads do not apply.
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
 
@@ -70,8 +74,9 @@ public final class ConvBench implements Command {
         List<String> impls = List.of(args.string("impl", "simd,scalar").split(","));
         int[] threadList = args.intList("threads", new int[] {1, 2});
         int l = args.integer("l", 2048), d = args.integer("d", 1536), w = args.integer("w", 4);
-        boolean json = args.flag("json");
+        boolean json = args.flag("json"), parts = args.flag("parts");
         args.finish();
+        if (parts) return ConvParts.run(d, w, json);
         for (String k : kernels) {
             if (!Set.of(KERNELS.split(",")).contains(k)) throw new UsageException("unknown kernel family '" + k + "' (" + KERNELS + ")");
         }
