@@ -160,12 +160,21 @@ class SelectiveScanStepTest {
         return Math.abs((long) Float.floatToIntBits(a) - Float.floatToIntBits(b)); // a, b > 0
     }
 
+    /** Points of the exps' error sweeps. */
+    private static final int GRID = 100_003;
+
+    /** GRID evenly spaced points on [−126, 127], padded with zeros to whole vectors. */
+    private static float[] grid() {
+        float[] x = new float[GRID + L];
+        for (int i = 0; i < GRID; i++) x[i] = -126f + 253f * i / (GRID - 1);
+        return x;
+    }
+
     /** The step's 2^x: ≤ 2 ulp from the correctly rounded value on [−126, 127]; 0, ∞ and NaN at the edges. */
     @Test
     void exp2WithinTwoUlp() {
-        int count = 100_003;
-        float[] x = new float[count + L];
-        for (int i = 0; i < count; i++) x[i] = -126f + 253f * i / (count - 1);
+        int count = GRID;
+        float[] x = grid();
         long worst = 0;
         float worstX = 0;
         for (int i = 0; i < count; i += L) {
@@ -202,9 +211,8 @@ class SelectiveScanStepTest {
     /** The decay's 2^(a·scale): ≤ 2 ulp on [−126, 127] (scale 1 and a scale that rounds a·scale); 0, +∞ and NaN at the edges. */
     @Test
     void pow2WithinTwoUlp() {
-        int count = 100_003;
-        float[] x = new float[count + L];
-        for (int i = 0; i < count; i++) x[i] = -126f + 253f * i / (count - 1);
+        int count = GRID;
+        float[] x = grid();
         long worst = 0;
         float worstX = 0;
         for (float scale : new float[] {1f, 0.7f}) {
