@@ -40,7 +40,7 @@ public final class ConvBench implements Command {
     public String usage() {
         return """
                 usage: ./ssm bench conv [--kernels conv,norm,act,loss] [--impl simd,scalar] [--threads 1,2]
-                                        [--l 2048] [--d 1536] [--w 4] [--json] [--parts]
+                                        [--l 2048] [--d 1536] [--w 4] [--json] [--parts | --peer]
                 Short JMH runs (1 fork, 2 × 0.5 s warm-up, 3 × 1 s; SSM_BENCH_QUICK=1 for a smoke run) of:
                   conv  causal conv1d b=1, l, d, w with bias and fused SiLU: forward, backward, step (b=1)
                   norm  RMSNorm over l rows at d=768 and d (forward, backward); gated RMSNorm at d (one group)
@@ -56,6 +56,12 @@ public final class ConvBench implements Command {
                          pass and a copy, interleaved in this JVM on one thread at l = 64, 2048, 32768 (x and y
                          in L2, L3, DRAM): where the forward's time goes. Columns: part, l, d, w, rounds,
                          ns_per_16_outputs (median), min. --l, --kernels, --impl and --threads do not apply.
+                --peer   instead of JMH: ours against plain C on the same arrays (peer_kernels.c in the bench jar,
+                         compiled now by $CC, cc, gcc or clang with -O3 -march=native -ffast-math -fopenmp-simd and
+                         called through java.lang.foreign): copy, SiLU, RMSNorm forward (rows of d) and the conv1d
+                         forward (w = 4, bias, SiLU), interleaved on one thread at l = 2048 and 32768, each C result
+                         checked against ours first. Columns: kernel, l, d, rounds, ours_ms, c_ms (medians),
+                         ours_speed_over_c, ours_of_copy, c_of_copy. Without a compiler it says so and exits 1.
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
 
@@ -74,9 +80,14 @@ public final class ConvBench implements Command {
         List<String> impls = List.of(args.string("impl", "simd,scalar").split(","));
         int[] threadList = args.intList("threads", new int[] {1, 2});
         int l = args.integer("l", 2048), d = args.integer("d", 1536), w = args.integer("w", 4);
-        boolean json = args.flag("json"), parts = args.flag("parts");
+        boolean json = args.flag("json"), parts = args.flag("parts"), peer = args.flag("peer");
         args.finish();
+        if (parts && peer) throw new UsageException("--parts and --peer are two different runs; give one");
         if (parts) return ConvParts.run(d, w, json);
+        if (peer) {
+            if (w != 4) throw new UsageException("--peer compares the width-4 conv1d (the C peer has width 4), got --w " + w);
+            return ConvPeer.run(d, json);
+        }
         for (String k : kernels) {
             if (!Set.of(KERNELS.split(",")).contains(k)) throw new UsageException("unknown kernel family '" + k + "' (" + KERNELS + ")");
         }

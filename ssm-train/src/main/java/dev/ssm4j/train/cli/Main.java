@@ -31,7 +31,7 @@ public final class Main {
 
     /** Flags (options without a value) understood by any command. */
     public static final Set<String> FLAGS = Set.of("help", "json", "quiet", "resume", "skip-nonfinite", "no-plot",
-            "scalar", "bf16", "stream", "greedy", "quick", "parts");
+            "scalar", "bf16", "stream", "greedy", "quick", "parts", "peer");
 
     public static void main(String[] argv) {
         System.exit(run(argv));

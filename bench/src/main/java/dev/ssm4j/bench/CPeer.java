@@ -1,0 +1,156 @@
+package dev.ssm4j.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The plain C peers of the memory-bound kernels ({@code peer_kernels.c}, shipped in this jar),
+ * compiled at run time by the machine's C compiler and called through java.lang.foreign — on the
+ * Java arrays themselves: critical downcalls with heap access pass a {@code float[]}'s address, so
+ * the C code reads and writes exactly the memory our kernels do, at the same alignment (a large
+ * Java array's data starts 16 bytes past a 64-byte boundary). Not a dependency: when no compiler
+ * is found ({@code $CC}, then cc, gcc, clang on the PATH) or it fails, {@link #load} says why and
+ * the bench leaves the peer out.
+ */
+final class CPeer {
+    /** The flags the peer is built with: what "plain C, compiler-vectorised" means here. */
+    static final List<String> FLAGS = List.of("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-shared", "-fPIC");
+
+    final String compiler;
+    private final MethodHandle copy, silu, rmsnorm, conv4;
+
+    private CPeer(String compiler, SymbolLookup lib) {
+        this.compiler = compiler;
+        Linker linker = Linker.nativeLinker();
+        var p = ValueLayout.ADDRESS;
+        var i = ValueLayout.JAVA_INT;
+        var j = ValueLayout.JAVA_LONG;
+        var f = ValueLayout.JAVA_FLOAT;
+        Linker.Option heap = Linker.Option.critical(true);
+        copy = linker.downcallHandle(find(lib, "peer_copy"), FunctionDescriptor.ofVoid(p, p, j), heap);
+        silu = linker.downcallHandle(find(lib, "peer_silu"), FunctionDescriptor.ofVoid(p, p, j), heap);
+        rmsnorm = linker.downcallHandle(find(lib, "peer_rmsnorm"), FunctionDescriptor.ofVoid(p, p, p, p, i, i, f), heap);
+        conv4 = linker.downcallHandle(find(lib, "peer_conv4_silu"), FunctionDescriptor.of(i, p, p, p, p, i, i), heap);
+    }
+
+    private static MemorySegment find(SymbolLookup lib, String name) {
+        return lib.find(name).orElseThrow(() -> new IllegalStateException("compiled peer lacks symbol " + name));
+    }
+
+    /** y[0, n) = x[0, n). */
+    void copy(float[] y, float[] x, int n) {
+        try {
+            copy.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), (long) n);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_copy failed", e);
+        }
+    }
+
+    /** y = silu(x) on [0, n). */
+    void silu(float[] y, float[] x, int n) {
+        try {
+            silu.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), (long) n);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_silu failed", e);
+        }
+    }
+
+    /** RMSNorm of rows × d, contiguous rows. */
+    void rmsnorm(float[] y, float[] rstd, float[] x, float[] w, int rows, int d, float eps) {
+        try {
+            rmsnorm.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(rstd), MemorySegment.ofArray(x),
+                    MemorySegment.ofArray(w), rows, d, eps);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_rmsnorm failed", e);
+        }
+    }
+
+    /** Causal conv1d of width 4 with bias and SiLU over (l, d); weight (d, 4). */
+    void conv4Silu(float[] y, float[] x, float[] weight, float[] bias, int l, int d) {
+        int rc;
+        try {
+            rc = (int) conv4.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), MemorySegment.ofArray(weight),
+                    MemorySegment.ofArray(bias), l, d);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_conv4_silu failed", e);
+        }
+        if (rc != 0) throw new IllegalStateException("peer_conv4_silu could not allocate its (4, " + d + ") weight copy");
+    }
+
+    /** Compilers to try, in order. */
+    static List<String> compilers() {
+        List<String> c = new ArrayList<>();
+        String env = System.getenv("CC");
+        if (env != null && !env.isBlank()) c.add(env.trim());
+        c.addAll(List.of("cc", "gcc", "clang"));
+        return c;
+    }
+
+    /** The compiled peer, or empty with the reason on stderr. */
+    static Optional<CPeer> load() {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("ssm4j-peer");
+            dir.toFile().deleteOnExit();
+        } catch (IOException e) {
+            System.err.println("C peer left out: no temporary directory (" + e.getMessage() + ")");
+            return Optional.empty();
+        }
+        Path src = dir.resolve("peer_kernels.c"), lib = dir.resolve("libssm4jpeer.so");
+        try (InputStream in = CPeer.class.getResourceAsStream("peer_kernels.c")) {
+            if (in == null) throw new IOException("resource peer_kernels.c missing from the bench jar");
+            Files.copy(in, src);
+        } catch (IOException e) {
+            System.err.println("C peer left out: " + e.getMessage());
+            return Optional.empty();
+        }
+        src.toFile().deleteOnExit();
+        lib.toFile().deleteOnExit();
+        List<String> tried = new ArrayList<>();
+        for (String cc : compilers()) {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(cc);
+            cmd.addAll(FLAGS);
+            cmd.addAll(List.of("-o", lib.toString(), src.toString(), "-lm"));
+            try {
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    tried.add(cc + ": timed out");
+                    continue;
+                }
+                if (p.exitValue() != 0) {
+                    tried.add(cc + ": exit " + p.exitValue() + (out.isBlank() ? "" : ", " + out.lines().findFirst().orElse("")));
+                    continue;
+                }
+                return Optional.of(new CPeer(cc + " " + String.join(" ", FLAGS.subList(0, 4)),
+                        SymbolLookup.libraryLookup(lib, Arena.global())));
+            } catch (IOException e) {
+                tried.add(cc + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                tried.add(cc + ": interrupted");
+                break;
+            } catch (RuntimeException e) {
+                tried.add(cc + ": " + e.getMessage());
+            }
+        }
+        System.err.println("C peer left out: no C compiler built it (" + String.join("; ", tried) + ")");
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.ssm4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The C peer of {@code ./ssm bench conv --peer} computes what our kernels compute, on odd shapes
+ * (fewer tokens than the conv's width, lengths off its 8-token blocks, d off every vector width):
+ * a benchmark against a peer doing other work would mean nothing. Needs a C compiler; the bench
+ * itself leaves the peer out without one, and so does this test.
+ */
+class CPeerTest {
+    @Test
+    void peerMatchesOurKernelsOnOddShapes() {
+        Optional<CPeer> peer = CPeer.load();
+        assumeTrue(peer.isPresent(), "no C compiler on this machine");
+        for (int[] shape : new int[][] {{1, 1}, {2, 7}, {7, 17}, {37, 100}, {40, 1536}}) {
+            for (String kernel : ConvPeer.KERNELS) {
+                ConvPeer.Case k = new ConvPeer.Case(shape[0], shape[1]);
+                assertDoesNotThrow(() -> ConvPeer.check(kernel, k, peer.get()), kernel + " l=" + shape[0] + " d=" + shape[1]);
+            }
+        }
+        // And the comparison does catch a peer computing something else.
+        ConvPeer.Case k = new ConvPeer.Case(37, 100);
+        float[] want = new float[k.n], got = new float[k.n];
+        java.util.Arrays.fill(want, 1f);
+        java.util.Arrays.fill(got, 1f);
+        assertDoesNotThrow(() -> ConvPeer.compare("conv1d", k, want, got));
+        got[k.n - 1] = 1.001f;
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, want, got));
+        got[k.n - 1] = Float.NaN;
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, want, got));
+    }
+}
