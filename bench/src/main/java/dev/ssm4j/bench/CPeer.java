@@ -31,7 +31,7 @@ final class CPeer {
     static final List<String> FLAGS = List.of("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-shared", "-fPIC");
 
     final String compiler;
-    private final MethodHandle copy, silu, rmsnorm, conv4;
+    private final MethodHandle address, copy, silu, rmsnorm, conv4;
 
     private CPeer(String compiler, SymbolLookup lib) {
         this.compiler = compiler;
@@ -41,6 +41,7 @@ final class CPeer {
         var j = ValueLayout.JAVA_LONG;
         var f = ValueLayout.JAVA_FLOAT;
         Linker.Option heap = Linker.Option.critical(true);
+        address = linker.downcallHandle(find(lib, "peer_address"), FunctionDescriptor.of(j, p), heap);
         copy = linker.downcallHandle(find(lib, "peer_copy"), FunctionDescriptor.ofVoid(p, p, j), heap);
         silu = linker.downcallHandle(find(lib, "peer_silu"), FunctionDescriptor.ofVoid(p, p, j), heap);
         rmsnorm = linker.downcallHandle(find(lib, "peer_rmsnorm"), FunctionDescriptor.ofVoid(p, p, p, p, i, i, f), heap);
@@ -51,39 +52,51 @@ final class CPeer {
         return lib.find(name).orElseThrow(() -> new IllegalStateException("compiled peer lacks symbol " + name));
     }
 
-    /** y[0, n) = x[0, n). */
-    void copy(float[] y, float[] x, int n) {
+    /** The address of a[off] while the call runs (a GC may move a small array later; large ones stay). */
+    long address(float[] a, int off) {
         try {
-            copy.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), (long) n);
+            return (long) address.invokeExact(at(a, off));
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_address failed", e);
+        }
+    }
+
+    private static MemorySegment at(float[] a, int off) {
+        return MemorySegment.ofArray(a).asSlice((long) off * Float.BYTES);
+    }
+
+    /** y[0, n) = x[0, n), both from element off. */
+    void copy(float[] y, float[] x, int off, int n) {
+        try {
+            copy.invokeExact(at(y, off), at(x, off), (long) n);
         } catch (Throwable e) {
             throw new IllegalStateException("peer_copy failed", e);
         }
     }
 
-    /** y = silu(x) on [0, n). */
-    void silu(float[] y, float[] x, int n) {
+    /** y = silu(x) on [off, off + n). */
+    void silu(float[] y, float[] x, int off, int n) {
         try {
-            silu.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), (long) n);
+            silu.invokeExact(at(y, off), at(x, off), (long) n);
         } catch (Throwable e) {
             throw new IllegalStateException("peer_silu failed", e);
         }
     }
 
-    /** RMSNorm of rows × d, contiguous rows. */
-    void rmsnorm(float[] y, float[] rstd, float[] x, float[] w, int rows, int d, float eps) {
+    /** RMSNorm of rows × d, contiguous rows from element off of x and y. */
+    void rmsnorm(float[] y, float[] rstd, float[] x, float[] w, int off, int rows, int d, float eps) {
         try {
-            rmsnorm.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(rstd), MemorySegment.ofArray(x),
-                    MemorySegment.ofArray(w), rows, d, eps);
+            rmsnorm.invokeExact(at(y, off), MemorySegment.ofArray(rstd), at(x, off), MemorySegment.ofArray(w), rows, d, eps);
         } catch (Throwable e) {
             throw new IllegalStateException("peer_rmsnorm failed", e);
         }
     }
 
-    /** Causal conv1d of width 4 with bias and SiLU over (l, d); weight (d, 4). */
-    void conv4Silu(float[] y, float[] x, float[] weight, float[] bias, int l, int d) {
+    /** Causal conv1d of width 4 with bias and SiLU over (l, d) from element off of x and y; weight (d, 4). */
+    void conv4Silu(float[] y, float[] x, int off, float[] weight, float[] bias, int l, int d) {
         int rc;
         try {
-            rc = (int) conv4.invokeExact(MemorySegment.ofArray(y), MemorySegment.ofArray(x), MemorySegment.ofArray(weight),
+            rc = (int) conv4.invokeExact(at(y, off), at(x, off), MemorySegment.ofArray(weight),
                     MemorySegment.ofArray(bias), l, d);
         } catch (Throwable e) {
             throw new IllegalStateException("peer_conv4_silu failed", e);

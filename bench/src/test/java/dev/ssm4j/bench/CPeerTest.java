@@ -19,20 +19,26 @@ class CPeerTest {
         Optional<CPeer> peer = CPeer.load();
         assumeTrue(peer.isPresent(), "no C compiler on this machine");
         for (int[] shape : new int[][] {{1, 1}, {2, 7}, {7, 17}, {37, 100}, {40, 1536}}) {
-            for (String kernel : ConvPeer.KERNELS) {
-                ConvPeer.Case k = new ConvPeer.Case(shape[0], shape[1]);
-                assertDoesNotThrow(() -> ConvPeer.check(kernel, k, peer.get()), kernel + " l=" + shape[0] + " d=" + shape[1]);
+            for (int off : new int[] {0, 5}) {
+                for (String kernel : ConvPeer.KERNELS) {
+                    ConvPeer.Case k = new ConvPeer.Case(shape[0], shape[1]);
+                    assertDoesNotThrow(() -> ConvPeer.check(kernel, k, off, peer.get()),
+                            kernel + " l=" + shape[0] + " d=" + shape[1] + " off=" + off);
+                }
             }
         }
+        float[] a = new float[64];
+        long at0 = peer.get().address(a, 0), at5 = peer.get().address(a, 5);
+        org.junit.jupiter.api.Assertions.assertEquals(5L * Float.BYTES, at5 - at0, "element 5 is 20 bytes on");
         // And the comparison does catch a peer computing something else.
         ConvPeer.Case k = new ConvPeer.Case(37, 100);
         float[] want = new float[k.n], got = new float[k.n];
         java.util.Arrays.fill(want, 1f);
         java.util.Arrays.fill(got, 1f);
-        assertDoesNotThrow(() -> ConvPeer.compare("conv1d", k, want, got));
+        assertDoesNotThrow(() -> ConvPeer.compare("conv1d", k, 0, want, got));
         got[k.n - 1] = 1.001f;
-        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, want, got));
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, 0, want, got));
         got[k.n - 1] = Float.NaN;
-        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, want, got));
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, 0, want, got));
     }
 }
