@@ -31,7 +31,7 @@ final class CPeer {
     static final List<String> FLAGS = List.of("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-shared", "-fPIC");
 
     final String compiler;
-    private final MethodHandle address, copy, silu, rmsnorm, conv4;
+    private final MethodHandle address, copy, triad, silu, rmsnorm, rmsnormBackward, conv4, conv4Backward;
 
     private CPeer(String compiler, SymbolLookup lib) {
         this.compiler = compiler;
@@ -43,9 +43,14 @@ final class CPeer {
         Linker.Option heap = Linker.Option.critical(true);
         address = linker.downcallHandle(find(lib, "peer_address"), FunctionDescriptor.of(j, p), heap);
         copy = linker.downcallHandle(find(lib, "peer_copy"), FunctionDescriptor.ofVoid(p, p, j), heap);
+        triad = linker.downcallHandle(find(lib, "peer_triad"), FunctionDescriptor.ofVoid(p, p, p, j), heap);
         silu = linker.downcallHandle(find(lib, "peer_silu"), FunctionDescriptor.ofVoid(p, p, j), heap);
         rmsnorm = linker.downcallHandle(find(lib, "peer_rmsnorm"), FunctionDescriptor.ofVoid(p, p, p, p, i, i, f), heap);
+        rmsnormBackward = linker.downcallHandle(find(lib, "peer_rmsnorm_backward"),
+                FunctionDescriptor.ofVoid(p, p, p, p, p, p, i, i), heap);
         conv4 = linker.downcallHandle(find(lib, "peer_conv4_silu"), FunctionDescriptor.of(i, p, p, p, p, i, i), heap);
+        conv4Backward = linker.downcallHandle(find(lib, "peer_conv4_silu_backward"),
+                FunctionDescriptor.of(i, p, p, p, p, p, p, p, i, i), heap);
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {
@@ -74,6 +79,15 @@ final class CPeer {
         }
     }
 
+    /** z += x·y on [off, off + n). */
+    void triad(float[] z, float[] x, float[] y, int off, int n) {
+        try {
+            triad.invokeExact(at(z, off), at(x, off), at(y, off), (long) n);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_triad failed", e);
+        }
+    }
+
     /** y = silu(x) on [off, off + n). */
     void silu(float[] y, float[] x, int off, int n) {
         try {
@@ -92,6 +106,16 @@ final class CPeer {
         }
     }
 
+    /** RMSNorm backward (no gate, one group): dx += …, dweight += …, rows of d from element off of dx, dy, x. */
+    void rmsnormBackward(float[] dx, float[] dweight, float[] dy, float[] x, float[] rstd, float[] w, int off, int rows, int d) {
+        try {
+            rmsnormBackward.invokeExact(at(dx, off), MemorySegment.ofArray(dweight), at(dy, off), at(x, off),
+                    MemorySegment.ofArray(rstd), MemorySegment.ofArray(w), rows, d);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_rmsnorm_backward failed", e);
+        }
+    }
+
     /** Causal conv1d of width 4 with bias and SiLU over (l, d) from element off of x and y; weight (d, 4). */
     void conv4Silu(float[] y, float[] x, int off, float[] weight, float[] bias, int l, int d) {
         int rc;
@@ -102,6 +126,19 @@ final class CPeer {
             throw new IllegalStateException("peer_conv4_silu failed", e);
         }
         if (rc != 0) throw new IllegalStateException("peer_conv4_silu could not allocate its (4, " + d + ") weight copy");
+    }
+
+    /** Backward of {@link #conv4Silu}: dx += …, dweight (d, 4) += …, dbias += …, from element off of dx, dy, x. */
+    void conv4SiluBackward(float[] dx, float[] dweight, float[] dbias, float[] dy, float[] x, int off, float[] weight,
+                           float[] bias, int l, int d) {
+        int rc;
+        try {
+            rc = (int) conv4Backward.invokeExact(at(dx, off), MemorySegment.ofArray(dweight), MemorySegment.ofArray(dbias),
+                    at(dy, off), at(x, off), MemorySegment.ofArray(weight), MemorySegment.ofArray(bias), l, d);
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_conv4_silu_backward failed", e);
+        }
+        if (rc != 0) throw new IllegalStateException("peer_conv4_silu_backward could not allocate its (8, " + d + ") scratch");
     }
 
     /** Compilers to try, in order. */

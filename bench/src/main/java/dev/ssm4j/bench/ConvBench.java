@@ -58,10 +58,12 @@ public final class ConvBench implements Command {
                          ns_per_16_outputs (median), min. --l, --kernels, --impl and --threads do not apply.
                 --peer   instead of JMH: ours against plain C on the same arrays (peer_kernels.c in the bench jar,
                          compiled now by $CC, cc, gcc or clang with -O3 -march=native -ffast-math -fopenmp-simd and
-                         called through java.lang.foreign): copy, SiLU, RMSNorm forward (rows of d) and the conv1d
-                         forward (w = 4, bias, SiLU), interleaved on one thread at l = 2048 and 32768, each C result
-                         checked against ours first. Columns: kernel, l, d, rounds, ours_ms, c_ms (medians),
-                         ours_speed_over_c, ours_of_copy, c_of_copy. Without a compiler it says so and exits 1.
+                         called through java.lang.foreign): SiLU, RMSNorm forward and backward (rows of d), conv1d
+                         forward and backward (w = 4, bias, SiLU), a copy and a triad as memory baselines;
+                         interleaved on one thread at l = 1024 and 32768, the data where the heap put it and moved
+                         to a 64-byte boundary, each C result checked against ours first. Columns: kernel, l, d,
+                         x_mod64, y_mod64, rounds, ours_ms, c_ms (medians), ours_speed_over_c, memory (copy or
+                         triad), ours_of_memory, c_of_memory. Without a compiler it says so and exits 1.
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
 

@@ -8,8 +8,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The C peer of {@code ./ssm bench conv --peer} computes what our kernels compute, on odd shapes
- * (fewer tokens than the conv's width, lengths off its 8-token blocks, d off every vector width):
+ * The C peer of {@code ./ssm bench conv --peer} computes what our kernels compute, forward and
+ * backward, on odd shapes (fewer tokens than the conv's width, lengths off its 8-token blocks, d off
+ * every vector width) and at two offsets into the arrays:
  * a benchmark against a peer doing other work would mean nothing. Needs a C compiler; the bench
  * itself leaves the peer out without one, and so does this test.
  */
@@ -31,14 +32,16 @@ class CPeerTest {
         long at0 = peer.get().address(a, 0), at5 = peer.get().address(a, 5);
         org.junit.jupiter.api.Assertions.assertEquals(5L * Float.BYTES, at5 - at0, "element 5 is 20 bytes on");
         // And the comparison does catch a peer computing something else.
-        ConvPeer.Case k = new ConvPeer.Case(37, 100);
-        float[] want = new float[k.n], got = new float[k.n];
+        float[] want = new float[100], got = new float[100];
         java.util.Arrays.fill(want, 1f);
         java.util.Arrays.fill(got, 1f);
-        assertDoesNotThrow(() -> ConvPeer.compare("conv1d", k, 0, want, got));
-        got[k.n - 1] = 1.001f;
-        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, 0, want, got));
-        got[k.n - 1] = Float.NaN;
-        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("conv1d", k, 0, want, got));
+        assertDoesNotThrow(() -> ConvPeer.compare("y", want, got, 0, 100, 0f));
+        got[99] = 1.001f;
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("y", want, got, 0, 100, 0f));
+        assertDoesNotThrow(() -> ConvPeer.compare("y", want, got, 0, 99, 0f), "outside the range is not compared");
+        got[99] = Float.NaN;
+        assertThrows(IllegalStateException.class, () -> ConvPeer.compare("y", want, got, 0, 100, 0f));
+        got[99] = 1.3f;                                         // within 1e-4 of a sum whose terms reach 5000
+        assertDoesNotThrow(() -> ConvPeer.compare("dweight", want, got, 0, 100, 5000f));
     }
 }
