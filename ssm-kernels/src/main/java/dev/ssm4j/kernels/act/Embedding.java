@@ -98,7 +98,7 @@ public final class Embedding {
         for (int i = 0; i < n; i++) {
             int row = ids[idsOff + i] * d, src = doutOff + i * doutStride;
             int c = c0;
-            for (; c + L <= c1; c += L) {
+            for (; c <= c1 - L; c += L) {
                 FloatVector.fromArray(F, dtable, row + c).add(FloatVector.fromArray(F, dout, src + c)).intoArray(dtable, row + c);
             }
             for (; c < c1; c++) dtable[row + c] += dout[src + c];

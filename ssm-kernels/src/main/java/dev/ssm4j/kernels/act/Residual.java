@@ -41,7 +41,7 @@ public final class Residual {
     public static void addSimd(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
         check(y, yOff, a, aOff, b, bOff, n);
         int L = F.length(), i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector.fromArray(F, a, aOff + i).add(FloatVector.fromArray(F, b, bOff + i)).intoArray(y, yOff + i);
         }
         if (i < n) {

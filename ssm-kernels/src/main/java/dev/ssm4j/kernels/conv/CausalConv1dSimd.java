@@ -318,7 +318,7 @@ public final class CausalConv1dSimd {
     private static void token(float[] y, int yRow, float[][] src, int[] srcOff, int[] tapW, int nt, float[] wT,
                               float[] bias, boolean silu, int c0, int c1) {
         int c = c0;
-        for (; c + L <= c1; c += L) {
+        for (; c <= c1 - L; c += L) {
             FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
             for (int k = 0; k < nt; k++) {
                 FloatVector xv = FloatVector.fromArray(F, src[k], srcOff[k] + c);
@@ -382,7 +382,7 @@ public final class CausalConv1dSimd {
                              float[] bias, boolean silu, int d) {
         FloatVector i01 = FloatVector.fromArray(F, TAPS01, 0), i23 = FloatVector.fromArray(F, TAPS23, 0);
         FloatVector lo = FloatVector.fromArray(F, LOW, 0), hi = FloatVector.fromArray(F, HIGH, 0);
-        for (int c = 0; c + L <= d; c += L) {
+        for (int c = 0; c <= d - L; c += L) {
             int wp = 4 * c;
             FloatVector v0 = FloatVector.fromArray(F, weight, wp), v1 = FloatVector.fromArray(F, weight, wp + L);
             FloatVector v2 = FloatVector.fromArray(F, weight, wp + 2 * L), v3 = FloatVector.fromArray(F, weight, wp + 3 * L);
@@ -424,7 +424,7 @@ public final class CausalConv1dSimd {
                 row4(y, yRow, state, s0, x, xRow, weight, bias, silu, d);
                 c = d - d % L;
             }
-            for (; c + L <= d; c += L) {
+            for (; c <= d - L; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xRow + c);
                 FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, c);
                 for (int k = 0; k < w - 1; k++) {

@@ -193,7 +193,7 @@ public final class CausalConv1dSimdBackward {
             }
             int dyRow = dyOff + (bi * l + t) * dyStride;
             int c = c0;
-            for (; c + L <= c1; c += L) full(dyRow, c);
+            for (; c <= c1 - L; c += L) full(dyRow, c);
             if (c < c1) tail(dyRow, c, c1);
         }
 

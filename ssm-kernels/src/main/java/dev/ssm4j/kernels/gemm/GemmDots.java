@@ -203,7 +203,7 @@ final class GemmDots {
     static void dotA1(int kv, float[] xs, float[] w, int wo, float[] part, int po) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0;
         int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
+        for (; p <= kv - 2 * L; p += 2 * L) {
             s0 = FloatVector.fromArray(S, xs, p).fma(FloatVector.fromArray(S, w, wo + p), s0);
             s1 = FloatVector.fromArray(S, xs, p + L).fma(FloatVector.fromArray(S, w, wo + (p + L)), s1);
         }
@@ -278,7 +278,7 @@ final class GemmDots {
     static void dotF1(int kv, float[] xs, MemorySegment w, long wo, float[] part, int po) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0;
         int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
+        for (; p <= kv - 2 * L; p += 2 * L) {
             s0 = FloatVector.fromArray(S, xs, p).fma(FloatVector.fromMemorySegment(S, w, wo + 4L * p, LE), s0);
             s1 = FloatVector.fromArray(S, xs, p + L).fma(FloatVector.fromMemorySegment(S, w, wo + 4L * (p + L), LE), s1);
         }
@@ -353,7 +353,7 @@ final class GemmDots {
     static void dotH1(int kv, float[] xs, MemorySegment w, long wo, float[] part, int po) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0;
         int p = 0;
-        for (; p + 2 * L <= kv; p += 2 * L) {
+        for (; p <= kv - 2 * L; p += 2 * L) {
             s0 = FloatVector.fromArray(S, xs, p).fma(bf16(w, wo + 2L * p), s0);
             s1 = FloatVector.fromArray(S, xs, p + L).fma(bf16(w, wo + 2L * (p + L)), s1);
         }

@@ -56,7 +56,7 @@ public final class CrossEntropySimd {
     public static float logSumExp(float[] x, int off, int n) {
         FloatVector m0 = FloatVector.broadcast(F, NO_MAX), m1 = m0, s0 = FloatVector.zero(F), s1 = s0;
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             FloatVector dv = v.sub(m1);
             FloatVector e = VectorMath.expClamped(dv.abs().neg());     // ≈1e−38 instead of 0 below −87: harmless in a sum

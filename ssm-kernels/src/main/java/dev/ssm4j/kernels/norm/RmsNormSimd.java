@@ -64,7 +64,7 @@ public final class RmsNormSimd {
     static float sumSquares(float[] a, int off, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int i = 0;
-        for (; i + 4 * L <= n; i += 4 * L) {
+        for (; i <= n - 4 * L; i += 4 * L) {
             FloatVector v0 = FloatVector.fromArray(F, a, off + i), v1 = FloatVector.fromArray(F, a, off + i + L);
             FloatVector v2 = FloatVector.fromArray(F, a, off + i + 2 * L), v3 = FloatVector.fromArray(F, a, off + i + 3 * L);
             s0 = v0.fma(v0, s0);
@@ -72,7 +72,7 @@ public final class RmsNormSimd {
             s2 = v2.fma(v2, s2);
             s3 = v3.fma(v3, s3);
         }
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, a, off + i);
             s0 = v.fma(v, s0);
         }
@@ -112,7 +112,7 @@ public final class RmsNormSimd {
     /** out[i] = src[i]·rs·weight[c0 + i] for i in [0, n); out may be src. */
     static void scale(float[] out, int oOff, float[] src, int sOff, float[] weight, int c0, float rs, int n) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector.fromArray(F, src, sOff + i).mul(rs).mul(FloatVector.fromArray(F, weight, c0 + i)).intoArray(out, oOff + i);
         }
         if (i < n) {

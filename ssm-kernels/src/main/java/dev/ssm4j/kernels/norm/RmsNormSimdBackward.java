@@ -75,13 +75,13 @@ public final class RmsNormSimdBackward {
     static float dot(float[] dy, int dyo, float[] w, int wo, float[] x, int xo, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0;
         int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
+        for (; i <= n - 2 * L; i += 2 * L) {
             s0 = FloatVector.fromArray(F, dy, dyo + i).mul(FloatVector.fromArray(F, w, wo + i))
                     .fma(FloatVector.fromArray(F, x, xo + i), s0);
             s1 = FloatVector.fromArray(F, dy, dyo + i + L).mul(FloatVector.fromArray(F, w, wo + i + L))
                     .fma(FloatVector.fromArray(F, x, xo + i + L), s1);
         }
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             s0 = FloatVector.fromArray(F, dy, dyo + i).mul(FloatVector.fromArray(F, w, wo + i))
                     .fma(FloatVector.fromArray(F, x, xo + i), s0);
         }
@@ -119,7 +119,7 @@ public final class RmsNormSimdBackward {
     private static void applyPlain(float[] dx, int dxo, float[] pw, int pwo, float[] dy, int dyo, float[] x, int xo,
                                    float[] w, int wo, float rs, float k, int n) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector dyv = FloatVector.fromArray(F, dy, dyo + i), xv = FloatVector.fromArray(F, x, xo + i);
             if (dx != null) {
                 FloatVector du = dyv.mul(FloatVector.fromArray(F, w, wo + i)).mul(rs).sub(xv.mul(k));
@@ -143,7 +143,7 @@ public final class RmsNormSimdBackward {
                                    float[] dy, int dyo, float[] x, int xo, float[] z, int zo, float[] w, int wo,
                                    float rs, float k, int n) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector sv = FloatVector.fromArray(F, sg, i), zv = FloatVector.fromArray(F, z, zo + i);
             FloatVector xv = FloatVector.fromArray(F, x, xo + i), dyv = FloatVector.fromArray(F, dy, dyo + i);
             FloatVector silu = zv.mul(sv), u = xv.mul(silu);
@@ -173,7 +173,7 @@ public final class RmsNormSimdBackward {
     /** dst[i] += src[so + i] for i in [0, n). */
     private static void addInto(float[] dst, float[] src, int so, int n) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (; i <= n - L; i += L) {
             FloatVector.fromArray(F, dst, i).add(FloatVector.fromArray(F, src, so + i)).intoArray(dst, i);
         }
         for (; i < n; i++) dst[i] += src[so + i];

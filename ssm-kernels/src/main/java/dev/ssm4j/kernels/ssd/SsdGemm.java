@@ -71,7 +71,7 @@ final class SsdGemm {
         }
         for (; r + 4 <= rows; r += 4) {
             int c = 0;
-            for (; c + 4 * L <= w; c += 4 * L) {
+            for (; c <= w - 4 * L; c += 4 * L) {
                 k4x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
                         a, aOff + r * aRs, aRs, aKs, bm, bOff + c, bRs, k0, k1, sc, scOff + r);
             }
@@ -82,7 +82,7 @@ final class SsdGemm {
         }
         for (; r < rows; r++) {
             int c = 0;
-            for (; c + 4 * L <= w; c += 4 * L) {
+            for (; c <= w - 4 * L; c += 4 * L) {
                 k1x4(out, oOff + r * oRs + c, beta, in, iOff + r * iRs + c, a, aOff + r * aRs, aKs, bm, bOff + c, bRs,
                         k0, k1, sc, scOff + r);
             }
