@@ -119,7 +119,7 @@ final class GemmDecode {
             int w = Math.min(AXPY_W, j1 - jc), wv = w - w % L;
             java.util.Arrays.fill(acc, 0, m * AXPY_W, 0f);
             int p = 0;
-            for (; p + 4 <= k; p += 4) {
+            for (; p <= k - 4; p += 4) {
                 int r0 = bOff + p * ldb + jc, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
                 for (int i = 0; i < m; i++) {
                     int xi = i * k + p, ai = i * AXPY_W;

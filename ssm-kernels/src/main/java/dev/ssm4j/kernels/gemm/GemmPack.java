@@ -32,7 +32,7 @@ final class GemmPack {
     static void packATransposed(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
         int p = 0;
         // Four steps of p at a time: four read streams, and each row of ap gets 4 adjacent values per visit.
-        for (; p + 4 <= kc; p += 4) {
+        for (; p <= kc - 4; p += 4) {
             int s0 = aOff + (p0 + p) * lda + i0, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda;
             for (int i = 0; i < mc; i++) {
                 int d = i * kc + p;

@@ -69,7 +69,7 @@ final class SsdGemm {
                 }
             }
         }
-        for (; r + 4 <= rows; r += 4) {
+        for (; r <= rows - 4; r += 4) {
             int c = 0;
             for (; c <= w - 4 * L; c += 4 * L) {
                 k4x4(out, oOff + r * oRs + c, oRs, beta, in, iOff + r * iRs + c, iRs,
@@ -399,7 +399,7 @@ final class SsdGemm {
         FloatVector s0 = beta == 0f ? FloatVector.zero(F) : FloatVector.fromArray(F, in, io).mul(beta);
         FloatVector s1 = FloatVector.zero(F); // two chains hide the FMA latency
         int k = k0;
-        for (; k + 1 < k1; k += 2) {
+        for (; k < k1 - 1; k += 2) {
             s0 = FloatVector.broadcast(F, a[a0 + k * aKs]).fma(FloatVector.fromArray(F, bm, b0 + k * bRs), s0);
             s1 = FloatVector.broadcast(F, a[a0 + (k + 1) * aKs]).fma(FloatVector.fromArray(F, bm, b0 + (k + 1) * bRs), s1);
         }

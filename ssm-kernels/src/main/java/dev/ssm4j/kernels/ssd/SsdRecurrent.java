@@ -110,7 +110,7 @@ final class SsdRecurrent {
     static void token(float[] x, int xi, float[] y, int yi, float[] bm, int bk, float[] cm, int ck,
                       float delta, float decay, float dSkip, float[] st, int so, int p, int n) {
         int r = 0;
-        for (; r + 4 <= p; r += 4) rows4(x, xi + r, y, yi + r, bm, bk, cm, ck, delta, decay, dSkip, st, so + r * n, n);
+        for (; r <= p - 4; r += 4) rows4(x, xi + r, y, yi + r, bm, bk, cm, ck, delta, decay, dSkip, st, so + r * n, n);
         for (; r < p; r++) row1(x, xi + r, y, yi + r, bm, bk, cm, ck, delta, decay, dSkip, st, so + r * n, n);
     }
 

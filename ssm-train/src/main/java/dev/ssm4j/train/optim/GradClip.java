@@ -23,7 +23,7 @@ public final class GradClip {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = off;
         int end = off + len;
-        for (; i + 4 <= end; i += 4) {
+        for (; i <= end - 4; i += 4) {
             double a = g[i], b = g[i + 1], c = g[i + 2], d = g[i + 3];
             s0 += a * a;
             s1 += b * b;
