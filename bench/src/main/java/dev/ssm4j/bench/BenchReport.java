@@ -59,6 +59,7 @@ public final class BenchReport {
     }
 
     static String format(Object v) {
+        if (v == null) return "-";
         if (v instanceof Double d) {
             double a = Math.abs(d);
             if (a != 0 && (a >= 1e6 || a < 1e-3)) return String.format(Locale.ROOT, "%.4g", d);

@@ -32,6 +32,8 @@ final class CPeer {
 
     final String compiler;
     private final MethodHandle address, copy, triad, silu, rmsnorm, rmsnormBackward, conv4, conv4Backward;
+    /** The tuned (AVX-512 intrinsics + prefetch) peers; null when the compiler did not target AVX-512. */
+    private final CPeer tunedView;
 
     private CPeer(String compiler, SymbolLookup lib) {
         this.compiler = compiler;
@@ -51,6 +53,42 @@ final class CPeer {
         conv4 = linker.downcallHandle(find(lib, "peer_conv4_silu"), FunctionDescriptor.of(i, p, p, p, p, i, i), heap);
         conv4Backward = linker.downcallHandle(find(lib, "peer_conv4_silu_backward"),
                 FunctionDescriptor.of(i, p, p, p, p, p, p, p, i, i), heap);
+        boolean tuned;
+        try {
+            tuned = (int) linker.downcallHandle(find(lib, "peer_tuned"), FunctionDescriptor.of(i)).invokeExact() == 1;
+        } catch (Throwable e) {
+            throw new IllegalStateException("peer_tuned failed", e);
+        }
+        tunedView = tuned ? new CPeer(this, linker.downcallHandle(find(lib, "peer_tuned_rmsnorm"),
+                        FunctionDescriptor.ofVoid(p, p, p, p, i, i, f), heap),
+                linker.downcallHandle(find(lib, "peer_tuned_rmsnorm_backward"), FunctionDescriptor.ofVoid(p, p, p, p, p, p, i, i), heap),
+                linker.downcallHandle(find(lib, "peer_tuned_conv4_silu"), FunctionDescriptor.of(i, p, p, p, p, i, i), heap),
+                linker.downcallHandle(find(lib, "peer_tuned_conv4_silu_backward"),
+                        FunctionDescriptor.of(i, p, p, p, p, p, p, p, i, i), heap)) : null;
+    }
+
+    /** The tuned peers behind the same methods: the plain ones' copy, triad and SiLU, the tuned norms and conv. */
+    private CPeer(CPeer plain, MethodHandle rmsnorm, MethodHandle rmsnormBackward, MethodHandle conv4,
+                  MethodHandle conv4Backward) {
+        this.compiler = plain.compiler;
+        this.address = plain.address;
+        this.copy = plain.copy;
+        this.triad = plain.triad;
+        this.silu = plain.silu;
+        this.rmsnorm = rmsnorm;
+        this.rmsnormBackward = rmsnormBackward;
+        this.conv4 = conv4;
+        this.conv4Backward = conv4Backward;
+        this.tunedView = null;
+    }
+
+    /**
+     * The tuned peers (peer_kernels.c, "Tuned peers": AVX-512 intrinsics with software prefetch) of the
+     * RMSNorm forward and backward and the conv1d forward and backward, behind this class's methods;
+     * empty unless the compiler targeted AVX-512.
+     */
+    Optional<CPeer> tuned() {
+        return Optional.ofNullable(tunedView);
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {

@@ -61,9 +61,11 @@ public final class ConvBench implements Command {
                          called through java.lang.foreign): SiLU, RMSNorm forward and backward (rows of d), conv1d
                          forward and backward (w = 4, bias, SiLU), a copy and a triad as memory baselines;
                          interleaved on one thread at l = 1024 and 32768, the data where the heap put it and moved
-                         to a 64-byte boundary, each C result checked against ours first. Columns: kernel, l, d,
-                         x_mod64, y_mod64, rounds, ours_ms, c_ms (medians), ours_speed_over_c, memory (copy or
-                         triad), ours_of_memory, c_of_memory. Without a compiler it says so and exits 1.
+                         to a 64-byte boundary, each C result checked against ours first. Where the compiler
+                         targets AVX-512, the RMSNorms and the conv1d also as tuned C (intrinsics, software
+                         prefetch). Columns: kernel, l, d, x_mod64, y_mod64, rounds, ours_ms, c_ms (medians),
+                         ours_speed_over_c, tuned_c_ms, memory (copy or triad), ours_of_memory, c_of_memory,
+                         tuned_c_of_memory (- without a tuned peer). Without a compiler it says so and exits 1.
                 Full JMH: ./ssm jmh 'ConvBenchmark|NormBenchmark|ActBenchmark|LossBenchmark' -f 1""";
     }
 

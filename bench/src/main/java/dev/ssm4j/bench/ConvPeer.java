@@ -5,8 +5,11 @@ import dev.ssm4j.kernels.act.Activation;
 import dev.ssm4j.kernels.act.Activations;
 import dev.ssm4j.kernels.conv.CausalConv1d;
 import dev.ssm4j.kernels.norm.GatedRmsNorm;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -19,7 +22,9 @@ import java.util.SplittableRandom;
  * put it and moved to a 64-byte boundary. Rounds are interleaved and every other round runs the
  * list backwards, so no part always follows the same one (the one before decides what is still in
  * L3). Before timing, each C result is checked against ours: a peer that computed something else
- * would make the ratio meaningless.
+ * would make the ratio meaningless. Where the compiler targets AVX-512, the RMSNorms and the conv1d
+ * also run as tuned C (intrinsics and software prefetch, {@link CPeer#tuned}): how close these
+ * algorithms get to the memory baseline on this machine when written as well as we can in C.
  */
 final class ConvPeer {
     private ConvPeer() {}
@@ -36,6 +41,8 @@ final class ConvPeer {
         Optional<CPeer> loaded = CPeer.load();
         if (loaded.isEmpty()) return 1;
         CPeer peer = loaded.get();
+        Optional<CPeer> tuned = peer.tuned();
+        if (tuned.isEmpty()) System.err.println("tuned C peers left out: the compiler does not target AVX-512 here");
         BenchReport report = new BenchReport(json);
         boolean warm = false;
         for (int l : new int[] {64, 1024, 32768}) {
@@ -43,44 +50,74 @@ final class ConvPeer {
             Case k = new Case(l, d);
             int aligned = (int) ((64 - peer.address(k.x, 0) % 64) % 64) / Float.BYTES;
             int[] offs = aligned == 0 ? new int[] {0} : new int[] {0, aligned};   // one placement if the heap's is aligned
-            for (int off : offs) for (String kernel : KERNELS) check(kernel, k, off, peer);
+            // The timed parts: {placement, kernel, impl}, impl 0 = ours, 1 = plain C, 2 = tuned C.
+            List<int[]> parts = new ArrayList<>();
+            for (int c = 0; c < offs.length; c++) {
+                for (int i = 0; i < KERNELS.length; i++) {
+                    check(KERNELS[i], k, offs[c], peer);
+                    parts.add(new int[] {c, i, 0});
+                    parts.add(new int[] {c, i, 1});
+                    if (tuned.isPresent() && TUNED.contains(KERNELS[i])) {
+                        check(KERNELS[i], k, offs[c], tuned.get());
+                        parts.add(new int[] {c, i, 2});
+                    }
+                }
+            }
             // The first length only warms up (C2 compiles the Vector API code; until then it is slow).
             int rounds = l == 64 ? 0 : (int) Math.max(11, Math.min(400, 400_000_000L / ((long) l * d)));
             int warmUp = warm ? 3 : 1000;
             warm = true;
-            int slots = 2 * offs.length * KERNELS.length;      // (placement, kernel, ours | C)
-            double[][] ms = new double[slots][Math.max(1, rounds)];
+            double[][] ms = new double[parts.size()][Math.max(1, rounds)];
             for (int r = -warmUp; r < rounds; r++) {
-                for (int q = 0; q < slots; q++) {
-                    int slot = (r & 1) == 0 ? q : slots - 1 - q;
-                    int off = offs[slot / (2 * KERNELS.length)];
-                    String kernel = KERNELS[slot / 2 % KERNELS.length];
+                for (int q = 0; q < parts.size(); q++) {
+                    int slot = (r & 1) == 0 ? q : parts.size() - 1 - q;
+                    int[] part = parts.get(slot);
+                    int off = offs[part[0]];
+                    String kernel = KERNELS[part[1]];
                     long t0 = System.nanoTime();
-                    if ((slot & 1) == 1) runC(kernel, k, off, peer);
-                    else runOurs(kernel, k, off);
+                    switch (part[2]) {
+                        case 0 -> runOurs(kernel, k, off);
+                        case 1 -> runC(kernel, k, off, peer);
+                        default -> runC(kernel, k, off, tuned.orElseThrow());
+                    }
                     if (r >= 0) ms[slot][r] = (System.nanoTime() - t0) / 1e6;
                 }
             }
             if (rounds == 0) continue;
             for (int c = 0; c < offs.length; c++) {
-                int off = offs[c], base = c * 2 * KERNELS.length;
+                int off = offs[c];
                 for (int i = 0; i < KERNELS.length; i++) {
                     int m = Arrays.asList(KERNELS).indexOf(baseline(KERNELS[i]));
-                    double memory = Math.min(median(ms[base + 2 * m]), median(ms[base + 2 * m + 1]));
-                    double o = median(ms[base + 2 * i]), p = median(ms[base + 2 * i + 1]);
+                    double memory = Math.min(median(ms, parts, c, m, 0), median(ms, parts, c, m, 1));
+                    double o = median(ms, parts, c, i, 0), p = median(ms, parts, c, i, 1), t = median(ms, parts, c, i, 2);
                     report.row().put("kernel", KERNELS[i]).put("l", l).put("d", d)
                             .put("x_mod64", peer.address(k.x, off) % 64).put("y_mod64", peer.address(k.y, off) % 64)
                             .put("rounds", rounds).put("ours_ms", o).put("c_ms", p).put("ours_speed_over_c", p / o)
+                            .put("tuned_c_ms", Double.isNaN(t) ? null : t)
                             .put("memory", baseline(KERNELS[i]))
-                            .put("ours_of_memory", memory / o).put("c_of_memory", memory / p).add();
+                            .put("ours_of_memory", memory / o).put("c_of_memory", memory / p)
+                            .put("tuned_c_of_memory", Double.isNaN(t) ? null : memory / t).add();
                 }
             }
         }
         report.finish("ours (SIMD, " + KernelConfig.describe() + ") against plain C (" + peer.compiler
                 + ") on the same arrays, one thread, interleaved; median ms per call; x_mod64, y_mod64: the data's"
                 + " address mod 64 (0: aligned; the heap gives large arrays 16); of_memory: the faster memory"
-                + " baseline's time (copy or triad, same placement) over the kernel's");
+                + " baseline's time (copy or triad, same placement) over the kernel's; tuned_c: the RMSNorms and"
+                + " the conv1d hand-written with AVX-512 intrinsics and software prefetch (- where there is none)");
         return 0;
+    }
+
+    /** The kernels that have a tuned C peer. */
+    static final Set<String> TUNED = Set.of("rmsnorm", "rmsnorm_backward", "conv1d", "conv1d_backward");
+
+    /** Median time of part {placement c, kernel i, impl}, or NaN if that part was not timed. */
+    private static double median(double[][] ms, List<int[]> parts, int c, int i, int impl) {
+        for (int q = 0; q < parts.size(); q++) {
+            int[] part = parts.get(q);
+            if (part[0] == c && part[1] == i && part[2] == impl) return median(ms[q]);
+        }
+        return Double.NaN;
     }
 
     /**

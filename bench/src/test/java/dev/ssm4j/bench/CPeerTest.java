@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
  * The C peer of {@code ./ssm bench conv --peer} computes what our kernels compute, forward and
  * backward, on odd shapes (fewer tokens than the conv's width, lengths off its 8-token blocks, d off
  * every vector width) and at two offsets into the arrays:
- * a benchmark against a peer doing other work would mean nothing. Needs a C compiler; the bench
+ * a benchmark against a peer doing other work would mean nothing; the tuned (AVX-512) peers too, where
+ * the compiler targets AVX-512. Needs a C compiler; the bench
  * itself leaves the peer out without one, and so does this test.
  */
 class CPeerTest {
@@ -19,12 +20,16 @@ class CPeerTest {
     void peerMatchesOurKernelsOnOddShapes() {
         Optional<CPeer> peer = CPeer.load();
         assumeTrue(peer.isPresent(), "no C compiler on this machine");
-        for (int[] shape : new int[][] {{1, 1}, {2, 7}, {7, 17}, {37, 100}, {40, 1536}}) {
+        for (int[] shape : new int[][] {{1, 1}, {2, 7}, {7, 17}, {37, 100}, {40, 1536}, {27, 48}}) {
             for (int off : new int[] {0, 5}) {
                 for (String kernel : ConvPeer.KERNELS) {
                     ConvPeer.Case k = new ConvPeer.Case(shape[0], shape[1]);
                     assertDoesNotThrow(() -> ConvPeer.check(kernel, k, off, peer.get()),
                             kernel + " l=" + shape[0] + " d=" + shape[1] + " off=" + off);
+                    if (peer.get().tuned().isPresent() && ConvPeer.TUNED.contains(kernel)) {
+                        assertDoesNotThrow(() -> ConvPeer.check(kernel, k, off, peer.get().tuned().get()),
+                                "tuned " + kernel + " l=" + shape[0] + " d=" + shape[1] + " off=" + off);
+                    }
                 }
             }
         }
