@@ -17,4 +17,14 @@ class BenchReportTest {
         assertEquals("{\"kernel\": \"scan \\\"s6\\\"\", \"b\": 1, \"seconds\": 0.250000, \"ok\": true}",
                 BenchReport.toJson(m));
     }
+
+    @Test
+    void aMissingValueIsNullInJsonAndADashInTheTable() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kernel", "silu");
+        m.put("tuned_c_ms", null);
+        assertEquals("{\"kernel\": \"silu\", \"tuned_c_ms\": null}", BenchReport.toJson(m));
+        assertEquals("-", BenchReport.format(null));
+        assertEquals("0.2500", BenchReport.format(0.25));
+    }
 }
