@@ -66,6 +66,42 @@ void peer_rmsnorm_backward(float *restrict dx, float *restrict dweight, const fl
 
 static inline float silu(float v) { return v / (1.0f + expf(-v)); }
 
+/* One token t of the width-4 conv forward with SiLU, channels [c0, c1), per element (taps before 0 read 0). */
+static void conv4_token(float *restrict y, const float *restrict x, const float *restrict wT,
+                        const float *restrict bias, int d, int t, int c0, int c1) {
+    for (int c = c0; c < c1; c++) {
+        float acc = bias[c];
+        for (int j = 0; j < 4; j++) {
+            int p = t - 3 + j;
+            if (p >= 0) acc += wT[j * d + c] * x[(long) p * d + c];
+        }
+        y[(long) t * d + c] = silu(acc);
+    }
+}
+
+/* One token t of the backward, channels [c0, c1), per element (dwT: (4, d) sums). */
+static void conv4_backward_token(float *restrict dx, float *restrict dwT, float *restrict dbias,
+                                 const float *restrict dy, const float *restrict x, const float *restrict wT,
+                                 const float *restrict bias, int d, int t, int c0, int c1) {
+    for (int c = c0; c < c1; c++) {
+        float pre = bias[c];
+        for (int j = 0; j < 4; j++) {
+            int p = t - 3 + j;
+            if (p >= 0) pre += wT[j * d + c] * x[(long) p * d + c];
+        }
+        float sg = 1.0f / (1.0f + expf(-pre));
+        float gt = dy[(long) t * d + c] * sg * (1.0f + pre * (1.0f - sg));
+        dbias[c] += gt;
+        for (int j = 0; j < 4; j++) {
+            int p = t - 3 + j;
+            if (p >= 0) {
+                dwT[j * d + c] += gt * x[(long) p * d + c];
+                dx[(long) p * d + c] += wT[j * d + c] * gt;
+            }
+        }
+    }
+}
+
 /* y (l, d) = silu(bias + sum_j weight[c][j] * x[t - 3 + j][c]); tokens before 0 read as zeros. Returns 0, or -1 if out of memory. */
 int peer_conv4_silu(float *restrict y, const float *restrict x, const float *restrict weight,
                     const float *restrict bias, int l, int d) {
@@ -74,16 +110,7 @@ int peer_conv4_silu(float *restrict y, const float *restrict x, const float *res
     for (int c = 0; c < d; c++)
         for (int j = 0; j < 4; j++) wT[j * d + c] = weight[c * 4 + j];
     int t = 0;
-    for (; t < 3 && t < l; t++) {                                /* the first tokens: some taps before 0 */
-        for (int c = 0; c < d; c++) {
-            float acc = bias[c];
-            for (int j = 0; j < 4; j++) {
-                int p = t - 3 + j;
-                if (p >= 0) acc += wT[j * d + c] * x[(long) p * d + c];
-            }
-            y[(long) t * d + c] = silu(acc);
-        }
-    }
+    for (; t < 3 && t < l; t++) conv4_token(y, x, wT, bias, d, t, 0, d);   /* the first tokens: some taps before 0 */
     for (; t + 8 <= l; t += 8) {                                 /* blocks of 8 tokens, channels vectorised */
         const float *xp = x + (long) (t - 3) * d;
         float *yp = y + (long) t * d;
@@ -124,25 +151,8 @@ int peer_conv4_silu_backward(float *restrict dx, float *restrict dweight, float 
     float *dwT = wT + 4 * (size_t) d;
     for (int c = 0; c < d; c++)
         for (int j = 0; j < 4; j++) { wT[j * d + c] = weight[c * 4 + j]; dwT[j * d + c] = 0; }
-    for (int t = 0; t < 3 && t < l; t++) {                      /* the first tokens: some taps before 0 */
-        for (int c = 0; c < d; c++) {
-            float pre = bias[c];
-            for (int j = 0; j < 4; j++) {
-                int p = t - 3 + j;
-                if (p >= 0) pre += wT[j * d + c] * x[(long) p * d + c];
-            }
-            float sg = 1.0f / (1.0f + expf(-pre));
-            float gt = dy[(long) t * d + c] * sg * (1.0f + pre * (1.0f - sg));
-            dbias[c] += gt;
-            for (int j = 0; j < 4; j++) {
-                int p = t - 3 + j;
-                if (p >= 0) {
-                    dwT[j * d + c] += gt * x[(long) p * d + c];
-                    dx[(long) p * d + c] += wT[j * d + c] * gt;
-                }
-            }
-        }
-    }
+    for (int t = 0; t < 3 && t < l; t++)                        /* the first tokens: some taps before 0 */
+        conv4_backward_token(dx, dwT, dbias, dy, x, wT, bias, d, t, 0, d);
     for (int t = 3; t < l; t++) {                                /* all four taps in x: channels vectorised */
         const float *g = dy + (long) t * d, *x0 = x + (long) (t - 3) * d;
         float *dx0 = dx + (long) (t - 3) * d;
@@ -276,19 +286,6 @@ void peer_tuned_rmsnorm_backward(float *restrict dx, float *restrict dweight, co
     }
 }
 
-/* One token t of the width-4 conv forward with SiLU, channels [c0, c1), per element (taps before 0 read 0). */
-static void conv4_token(float *restrict y, const float *restrict x, const float *restrict wT,
-                        const float *restrict bias, int d, int t, int c0, int c1) {
-    for (int c = c0; c < c1; c++) {
-        float acc = bias[c];
-        for (int j = 0; j < 4; j++) {
-            int p = t - 3 + j;
-            if (p >= 0) acc += wT[j * d + c] * x[(long) p * d + c];
-        }
-        y[(long) t * d + c] = silu(acc);
-    }
-}
-
 /* Blocks of 8 tokens, channel vector outer, the inputs in a register ring, SiLU inline; next vector prefetched. */
 int peer_tuned_conv4_silu(float *restrict y, const float *restrict x, const float *restrict weight,
                           const float *restrict bias, int l, int d) {
@@ -318,29 +315,6 @@ int peer_tuned_conv4_silu(float *restrict y, const float *restrict x, const floa
     for (; t < l; t++) conv4_token(y, x, wT, bias, d, t, 0, d);
     free(wT);
     return 0;
-}
-
-/* One token t of the backward, channels [c0, c1), per element (dwT: (4, d) sums). */
-static void conv4_backward_token(float *restrict dx, float *restrict dwT, float *restrict dbias,
-                                 const float *restrict dy, const float *restrict x, const float *restrict wT,
-                                 const float *restrict bias, int d, int t, int c0, int c1) {
-    for (int c = c0; c < c1; c++) {
-        float pre = bias[c];
-        for (int j = 0; j < 4; j++) {
-            int p = t - 3 + j;
-            if (p >= 0) pre += wT[j * d + c] * x[(long) p * d + c];
-        }
-        float sg = 1.0f / (1.0f + expf(-pre));
-        float gt = dy[(long) t * d + c] * sg * (1.0f + pre * (1.0f - sg));
-        dbias[c] += gt;
-        for (int j = 0; j < 4; j++) {
-            int p = t - 3 + j;
-            if (p >= 0) {
-                dwT[j * d + c] += gt * x[(long) p * d + c];
-                dx[(long) p * d + c] += wT[j * d + c] * gt;
-            }
-        }
-    }
 }
 
 /*
