@@ -3,6 +3,7 @@ package dev.ssm4j.bench.jmh;
 import dev.ssm4j.kernels.KernelConfig;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -69,7 +70,7 @@ public class FmaPeakBenchmark {
             a10 = a10.fma(m, c);
             a11 = a11.fma(m, c);
         }
-        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).add(a8.add(a9).add(a10.add(a11))).reduceLanes(
-                jdk.incubator.vector.VectorOperators.ADD);
+        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).add(a8.add(a9).add(a10.add(a11)))
+                .reduceLanes(VectorOperators.ADD);
     }
 }
